@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"firebreak"
+	"firebreak/config"
+	"firebreak/engine"
+	fbhttp "firebreak/http"
+	"firebreak/journal"
+	"firebreak/sqlite"
+	"firebreak/uap"
+)
+
+// ServeConfig is everything `firebreak serve` needs.
+type ServeConfig struct {
+	DataDir    string
+	Addr       string
+	PolicyPath string
+	Token      string
+	LogLevel   string
+	LogFormat  string
+	Engine     engine.Config
+}
+
+// DefaultServeConfig returns the defaults of `firebreak serve`.
+func DefaultServeConfig() ServeConfig {
+	return ServeConfig{DataDir: "firebreak-data", Addr: "127.0.0.1:8080", LogLevel: "info", LogFormat: "text", Engine: engine.DefaultConfig()}
+}
+
+// ServeCommand runs the API, the dashboard and the scoring engine on a data
+// directory. Open and Close are separate from Run so that demo and the
+// end-to-end tests can drive a real server in-process.
+type ServeCommand struct {
+	Config ServeConfig
+	Logger *slog.Logger
+
+	stdout, stderr io.Writer
+	db             *sqlite.DB
+	journal        *journal.Journal
+	Engine         *engine.Engine
+	Server         *fbhttp.Server
+}
+
+// NewServeCommand returns a command with default configuration.
+func NewServeCommand(stdout, stderr io.Writer) *ServeCommand {
+	return &ServeCommand{Config: DefaultServeConfig(), stdout: stdout, stderr: stderr}
+}
+
+// ParseFlags fills the configuration from the command line and environment.
+func (c *ServeCommand) ParseFlags(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	fs.StringVar(&c.Config.DataDir, "data", c.Config.DataDir, "data `directory` (created if missing)")
+	fs.StringVar(&c.Config.Addr, "addr", c.Config.Addr, "listen `address`")
+	fs.StringVar(&c.Config.PolicyPath, "policy", "", "policy `file` (YAML); default: 1% challenge budget")
+	fs.StringVar(&c.Config.LogLevel, "log-level", c.Config.LogLevel, "debug, info, warn or error")
+	fs.StringVar(&c.Config.LogFormat, "log-format", c.Config.LogFormat, "text or json")
+	fs.Usage = func() {
+		fmt.Fprint(c.stderr, "Usage: firebreak serve [flags]\n\nServe the API and dashboard. The API token is read from FIREBREAK_TOKEN;\nwithout it the API is open (use only on loopback).\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError(fs, c.stderr, "unexpected argument %q", fs.Arg(0))
+	}
+	c.Config.Token = os.Getenv("FIREBREAK_TOKEN")
+	if c.Config.PolicyPath != "" {
+		p, err := config.LoadPolicy(c.Config.PolicyPath)
+		if err != nil {
+			return err
+		}
+		c.Config.Engine.Policy = p
+	}
+	return nil
+}
+
+// Run parses flags, opens everything, serves until ctx ends, then closes.
+func (c *ServeCommand) Run(ctx context.Context, args []string) error {
+	if err := c.ParseFlags(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if err := c.Open(ctx); err != nil {
+		c.Close()
+		return err
+	}
+	fmt.Fprintf(c.stdout, "firebreak serving on %s (data in %s)\n", c.Server.URL(), c.Config.DataDir)
+	<-ctx.Done()
+	return c.Close()
+}
+
+// Open opens the store, the journal and the engine, then starts listening.
+func (c *ServeCommand) Open(ctx context.Context) error {
+	if c.Logger == nil {
+		log, err := newLogger(c.stderr, c.Config.LogLevel, c.Config.LogFormat)
+		if err != nil {
+			return err
+		}
+		c.Logger = log
+	}
+	if err := os.MkdirAll(c.Config.DataDir, 0o750); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	c.db = sqlite.NewDB(filepath.Join(c.Config.DataDir, "firebreak.db"))
+	if err := c.db.Open(ctx); err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	j, err := journal.Open(filepath.Join(c.Config.DataDir, "journal"), journal.Options{Logger: c.Logger})
+	if err != nil {
+		return fmt.Errorf("open journal: %w", err)
+	}
+	c.journal = j
+	logins := sqlite.NewLoginStore(c.db)
+	cfg := c.Config.Engine
+	cfg.Logger = c.Logger
+	c.Engine = engine.New(cfg, j, journal.SnapshotDir(filepath.Join(c.Config.DataDir, "snapshots")), logins)
+	if err := c.Engine.Open(); err != nil {
+		return fmt.Errorf("open engine: %w", err)
+	}
+	agents, err := uap.New(100_000)
+	if err != nil {
+		return fmt.Errorf("load user agent parser: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	c.Server = fbhttp.NewServer(fbhttp.Config{
+		Ingest: c.Engine, Logins: logins, Agents: agents, Logger: c.Logger,
+		Registry: reg, Token: c.Config.Token,
+	})
+	if err := c.Server.Open(c.Config.Addr); err != nil {
+		return fmt.Errorf("listen on %s: %w", c.Config.Addr, err)
+	}
+	c.Logger.Info("serving", "url", c.Server.URL(), "data", c.Config.DataDir, "policy", policySummary(cfg.Policy))
+	return nil
+}
+
+// Close shuts down in reverse order: stop taking requests, finish scoring
+// and snapshot, then close the journal and the store.
+func (c *ServeCommand) Close() error {
+	var errs []error
+	if c.Server != nil {
+		errs = append(errs, c.Server.Close())
+	}
+	if c.Engine != nil {
+		errs = append(errs, c.Engine.Close())
+	}
+	if c.journal != nil {
+		errs = append(errs, c.journal.Close())
+	}
+	if c.db != nil {
+		errs = append(errs, c.db.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func policySummary(p firebreak.Policy) string {
+	if p.Fixed != nil {
+		return fmt.Sprintf("fixed thresholds challenge=%g deny=%g", p.Fixed.Challenge, p.Fixed.Deny)
+	}
+	return fmt.Sprintf("challenge budget %g%%, deny budget %g%%, warm-up %d logins", p.ChallengeBudget*100, p.DenyBudget*100, p.WarmUp)
+}

@@ -1,0 +1,105 @@
+package http_test
+
+import (
+	"bufio"
+	"encoding/json"
+	nethttp "net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"firebreak"
+	fbhttp "firebreak/http"
+)
+
+// openServer starts a fixture's server on a free loopback port.
+func openServer(t *testing.T, f *fixture) string {
+	t.Helper()
+	if err := f.server.Open("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	return f.server.URL()
+}
+
+// readFrames reads n stats frames from a live stream.
+func readFrames(t *testing.T, r *bufio.Reader, n int) []fbhttp.Frame {
+	t.Helper()
+	var frames []fbhttp.Frame
+	for len(frames) < n {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("read stream: %v", err)
+		}
+		data, ok := strings.CutPrefix(strings.TrimSpace(line), "data: ")
+		if !ok {
+			continue
+		}
+		var f fbhttp.Frame
+		if err := json.Unmarshal([]byte(data), &f); err != nil {
+			t.Fatalf("frame %q: %v", data, err)
+		}
+		frames = append(frames, f)
+	}
+	return frames
+}
+
+func TestStream(t *testing.T) {
+	var events atomic.Int64
+	f := newFixture(t, func(c *fbhttp.Config) { c.StreamInterval = 20 * time.Millisecond; c.Now = time.Now })
+	f.engine.StatsFn = func() firebreak.EngineStats {
+		return firebreak.EngineStats{Events: events.Add(100), Budget: 0.01, Ready: true}
+	}
+	url := openServer(t, f)
+	resp, err := nethttp.Get(url + "/api/v1/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if got := resp.Header.Get("Content-Type"); got != "text/event-stream" {
+		t.Fatalf("Content-Type = %q", got)
+	}
+	frames := readFrames(t, bufio.NewReader(resp.Body), 4)
+	if frames[0].Events == 0 || frames[0].Budget != 0.01 {
+		t.Errorf("first frame = %+v, want the engine's stats", frames[0])
+	}
+	last := frames[len(frames)-1]
+	if last.Events <= frames[0].Events || last.EventsPerSecond <= 0 {
+		t.Errorf("last frame: events %d, %.1f events/s; want growth and a positive rate", last.Events, last.EventsPerSecond)
+	}
+}
+
+// TestStreamEndsOnClose checks that Close does not wait for live streams,
+// which would otherwise keep a graceful shutdown waiting forever.
+func TestStreamEndsOnClose(t *testing.T) {
+	f := newFixture(t, func(c *fbhttp.Config) { c.StreamInterval = 10 * time.Millisecond })
+	url := openServer(t, f)
+	resp, err := nethttp.Get(url + "/api/v1/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := bufio.NewReader(resp.Body)
+	readFrames(t, r, 1)
+
+	// A second subscriber that never reads must not hold anything up.
+	idle, err := nethttp.Get(url + "/api/v1/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Body.Close()
+	readFrames(t, r, 3)
+
+	start := time.Now()
+	if err := f.server.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Close took %v with open streams", d)
+	}
+	for {
+		if _, err := r.ReadString('\n'); err != nil {
+			break // the stream ended
+		}
+	}
+}

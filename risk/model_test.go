@@ -1,0 +1,233 @@
+package risk_test
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"firebreak"
+	"firebreak/risk"
+)
+
+var t0 = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+
+// home is an account's usual login: Oslo, one ISP, one laptop.
+func home(account string, i int) firebreak.Event {
+	return firebreak.Event{
+		Time:     t0.Add(time.Duration(i) * 7 * time.Hour),
+		Account:  account,
+		Outcome:  firebreak.OutcomeSuccess,
+		IP:       netip.AddrFrom4([4]byte{81, 23, 4, byte(10 + i%3)}),
+		Country:  "NO",
+		ASN:      2119,
+		Agent:    firebreak.Agent{DeviceType: "desktop", OS: "Windows", Browser: "Chrome", Major: 120},
+		DeviceID: "d-" + account,
+		Lat:      59.91, Lon: 10.75, HasGeo: true,
+	}
+}
+
+// population builds a model that has seen many ordinary accounts in a few
+// countries, so population frequencies exist, then the account "alice" with
+// n logins from home.
+func population(t testing.TB, n int) *risk.Model {
+	t.Helper()
+	pol := firebreak.DefaultPolicy()
+	pol.WarmUp = 1000
+	m := risk.New(risk.Config{Policy: pol})
+	rng := rand.New(rand.NewPCG(1, 2))
+	countries := []string{"NO", "SE", "DE", "US", "GB"}
+	var r risk.Result
+	for i := 0; i < 30000; i++ {
+		acct := fmt.Sprintf("u%05d", rng.IntN(2000))
+		c := rng.IntN(len(countries))
+		e := firebreak.Event{
+			Time: t0.Add(time.Duration(i) * time.Second), Account: acct, Outcome: firebreak.OutcomeSuccess,
+			IP:      netip.AddrFrom4([4]byte{byte(10 + c), byte(rng.IntN(4)), byte(rng.IntN(200)), byte(rng.IntN(250))}),
+			Country: countries[c], ASN: uint32(1000 + c*10 + rng.IntN(3)),
+			Agent:    firebreak.Agent{DeviceType: "desktop", OS: "Windows", Browser: "Chrome", Major: 120},
+			DeviceID: "d-" + acct,
+		}
+		m.Assess(&e, &r)
+	}
+	for i := 0; i < n; i++ {
+		e := home("alice", i)
+		m.Assess(&e, &r)
+	}
+	return m
+}
+
+func assess(m *risk.Model, e firebreak.Event) (risk.Result, []string) {
+	var r risk.Result
+	m.Assess(&e, &r)
+	return r, m.Reasons(&e, &r)
+}
+
+func TestNewCountryStandsOutHomeDoesNot(t *testing.T) {
+	m := population(t, 212)
+	e := home("alice", 213)
+	gotHome, _ := assess(m, e)
+
+	m = population(t, 212)
+	e = home("alice", 213)
+	e.Country, e.ASN, e.IP, e.DeviceID = "BR", 28573, netip.MustParseAddr("177.10.20.30"), "d-unknown"
+	e.Lat, e.Lon = -23.55, -46.63
+	gotAbroad, reasons := assess(m, e)
+
+	if gotHome.LogLR >= 0 {
+		t.Errorf("home login: logLR = %.2f, want < 0 (evidence of the owner)", gotHome.LogLR)
+	}
+	if gotAbroad.LogLR < 8 {
+		t.Errorf("new country, network and device: logLR = %.2f, want ≥ 8", gotAbroad.LogLR)
+	}
+	if len(reasons) == 0 || !strings.Contains(strings.Join(reasons, "|"), "country BR never seen in 212 earlier logins") {
+		t.Errorf("reasons = %q, want the new country named with the history behind it", reasons)
+	}
+}
+
+func TestSmallChangesCostLittle(t *testing.T) {
+	cases := []struct {
+		name   string
+		change func(e *firebreak.Event)
+		max    float64 // logLR must stay below
+	}{
+		{"browser upgrade", func(e *firebreak.Event) { e.Agent.Major = 121 }, 1},
+		{"new IP in the home /24", func(e *firebreak.Event) { e.IP = netip.MustParseAddr("81.23.4.99") }, 2},
+		{"new /24 in the home ISP", func(e *firebreak.Event) { e.IP = netip.MustParseAddr("81.23.9.7") }, 5},
+	}
+	big := func() float64 {
+		m := population(t, 212)
+		e := home("alice", 213)
+		e.Country, e.ASN, e.IP, e.DeviceID = "BR", 28573, netip.MustParseAddr("177.10.20.30"), "d-unknown"
+		r, _ := assess(m, e)
+		return r.LogLR
+	}()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := population(t, 212)
+			e := home("alice", 213)
+			tc.change(&e)
+			got, reasons := assess(m, e)
+			if got.LogLR > tc.max {
+				t.Errorf("logLR = %.2f, want ≤ %.1f (reasons %q)", got.LogLR, tc.max, reasons)
+			}
+			if got.LogLR > big-5 {
+				t.Errorf("logLR = %.2f, want far below a new country+network+device (%.2f)", got.LogLR, big)
+			}
+		})
+	}
+}
+
+func TestBrowserDowngradeIsNotAnUpgrade(t *testing.T) {
+	m := population(t, 100)
+	up := home("alice", 101)
+	up.Agent.Major = 121
+	gotUp, _ := assess(m, up)
+	m = population(t, 100)
+	down := home("alice", 101)
+	down.Agent.Major = 96
+	gotDown, _ := assess(m, down)
+	if gotDown.LogLR <= gotUp.LogLR+1 {
+		t.Errorf("downgrade logLR %.2f, upgrade %.2f: want the old version to cost more", gotDown.LogLR, gotUp.LogLR)
+	}
+}
+
+func TestFailureBurstRaisesScore(t *testing.T) {
+	m := population(t, 100)
+	base, _ := assess(m, home("alice", 101))
+
+	m = population(t, 100)
+	at := home("alice", 101)
+	for i := 0; i < 12; i++ {
+		f := at
+		f.Outcome, f.FailureReason = firebreak.OutcomeFailure, "bad_password"
+		f.Time = at.Time.Add(-time.Duration(12-i) * time.Minute)
+		f.IP, f.DeviceID = netip.MustParseAddr("203.0.113.5"), ""
+		assess(m, f)
+	}
+	got, reasons := assess(m, at)
+	if got.LogLR < base.LogLR+3 {
+		t.Errorf("after 12 failures logLR = %.2f, without %.2f; want ≥ +3", got.LogLR, base.LogLR)
+	}
+	if !strings.Contains(strings.Join(reasons, "|"), "failed logins on this account from unfamiliar places") {
+		t.Errorf("reasons = %q, want the failures named", reasons)
+	}
+}
+
+func TestTyposAtHomeDoNotCount(t *testing.T) {
+	m := population(t, 100)
+	base, _ := assess(m, home("alice", 101))
+	m = population(t, 100)
+	at := home("alice", 101)
+	for i := 0; i < 4; i++ {
+		f := at
+		f.Outcome, f.FailureReason = firebreak.OutcomeFailure, "bad_password"
+		f.Time = at.Time.Add(-time.Duration(4-i) * time.Minute)
+		assess(m, f)
+	}
+	got, reasons := assess(m, at)
+	if got.LogLR > base.LogLR+0.01 {
+		t.Errorf("after typos on the account's own device logLR = %.2f, without %.2f (reasons %q); want no change", got.LogLR, base.LogLR, reasons)
+	}
+}
+
+func TestLabelNeverInfluencesScore(t *testing.T) {
+	a, b := population(t, 50), population(t, 50)
+	e := home("alice", 51)
+	e.Country = "US"
+	e.Label = &firebreak.Label{ATO: true, Attack: true}
+	ra, _ := assess(a, e)
+	e.Label = nil
+	rb, _ := assess(b, e)
+	if ra.LogLR != rb.LogLR || ra.Decision != rb.Decision {
+		t.Errorf("with label %v/%v, without %v/%v", ra.LogLR, ra.Decision, rb.LogLR, rb.Decision)
+	}
+}
+
+func TestAssessKnownAccountAllocatesNothing(t *testing.T) {
+	m := population(t, 50)
+	e := home("alice", 51)
+	var r risk.Result
+	allocs := testing.AllocsPerRun(1000, func() {
+		e.Time = e.Time.Add(time.Hour)
+		m.Assess(&e, &r)
+	})
+	if allocs != 0 {
+		t.Errorf("allocs per Assess = %v, want 0", allocs)
+	}
+}
+
+func TestSnapshotRoundTrip(t *testing.T) {
+	m := population(t, 80)
+	var buf bytes.Buffer
+	if _, err := m.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	restored := risk.New(risk.Config{Policy: m.Policy()})
+	if _, err := restored.ReadFrom(bytes.NewReader(buf.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := restored.Accounts(), m.Accounts(); got != want {
+		t.Fatalf("accounts = %d, want %d", got, want)
+	}
+	for i := 81; i < 90; i++ {
+		e := home("alice", i)
+		if i%3 == 0 {
+			e.Country = "SE"
+		}
+		got, _ := assess(restored, e)
+		want, _ := assess(m, e)
+		if got != want {
+			t.Fatalf("event %d after restore: %+v, want %+v", i, got, want)
+		}
+	}
+	if _, err := restored.ReadFrom(bytes.NewReader(buf.Bytes()[:buf.Len()/2])); err == nil {
+		t.Error("truncated snapshot: want an error")
+	}
+	if _, err := restored.ReadFrom(strings.NewReader("not a snapshot at all")); err == nil {
+		t.Error("garbage snapshot: want an error")
+	}
+}
