@@ -65,6 +65,7 @@ func (e *Engine) runReady(pending map[uint64]batch, next *uint64, r *risk.Result
 		*next += uint64(len(b.events))
 		n += int64(len(b.events))
 		e.queued.Add(-int64(len(b.events)))
+		e.pipe.Refresh()
 	}
 }
 
@@ -89,10 +90,10 @@ func (e *Engine) score(b batch, r *risk.Result) {
 		ev := &b.events[i]
 		e.pipe.Process(ev, r)
 		if b.reply != nil {
-			b.reply <- verdict{a: e.pipe.Assessment(ev, r), t: e.pipe.model.Thresholds()}
+			b.reply <- verdict{a: Assessment(ev, r), t: e.pipe.model.Thresholds()}
 		}
 		if r.Decision >= firebreak.Challenge {
-			e.risky.add(&firebreak.ScoredLogin{Seq: b.first + uint64(i), Event: *ev, Assessment: e.pipe.Assessment(ev, r)})
+			e.risky.add(&firebreak.ScoredLogin{Seq: b.first + uint64(i), Event: *ev, Assessment: Assessment(ev, r)})
 		}
 	}
 }
@@ -121,7 +122,7 @@ func (e *Engine) replay(snapSeq, end uint64) (uint64, error) {
 		}
 		e.pipe.Process(&ev, &r)
 		if r.Decision >= firebreak.Challenge {
-			e.risky.add(&firebreak.ScoredLogin{Seq: seq, Event: ev, Assessment: e.pipe.Assessment(&ev, &r)})
+			e.risky.add(&firebreak.ScoredLogin{Seq: seq, Event: ev, Assessment: Assessment(&ev, &r)})
 		}
 		next++
 		return nil

@@ -48,14 +48,19 @@ func (p *Pipeline) Process(e *firebreak.Event, r *risk.Result) {
 	} else {
 		p.failures++
 	}
-	p.thresh = p.model.Thresholds()
-	p.accounts = p.model.Accounts()
+	// Thresholds change slowly (the model refreshes them every 512 scores);
+	// copying them every 1024 events keeps Stats fresh and Process cheap.
+	if p.events&1023 == 0 {
+		p.thresh = p.model.Thresholds()
+		p.accounts = p.model.Accounts()
+	}
 	p.mu.Unlock()
 }
 
-// Assessment converts a risk result into the domain type, with reasons.
-func (p *Pipeline) Assessment(e *firebreak.Event, r *risk.Result) firebreak.Assessment {
-	return firebreak.Assessment{Score: r.Score, Decision: r.Decision, Reasons: p.model.Reasons(e, r)}
+// Assessment converts a risk result into the domain type, with reasons. It
+// reads only e and r, so any goroutine may call it.
+func Assessment(e *firebreak.Event, r *risk.Result) firebreak.Assessment {
+	return firebreak.Assessment{Score: r.Score, Decision: r.Decision, Reasons: risk.Reasons(e, r)}
 }
 
 // Refresh updates the cached thresholds and account count now.

@@ -75,7 +75,7 @@ func NewDecoder(r io.Reader, opt Options) *Decoder {
 		opt.Format = FormatAuto
 	}
 	d := &Decoder{opt: opt, format: opt.Format, in: newInterner(internEntries)}
-	d.lr = lineReader{r: bufio.NewReaderSize(r, 64<<10), max: opt.MaxLineBytes}
+	d.lr = lineReader{r: bufio.NewReaderSize(r, 16<<10), max: opt.MaxLineBytes}
 	return d
 }
 

@@ -14,7 +14,7 @@ type interner struct {
 const maxInternLen = 512
 
 func newInterner(max int) *interner {
-	return &interner{m: make(map[string]string, 256), max: max}
+	return &interner{m: make(map[string]string, 32), max: max}
 }
 
 func (in *interner) str(b []byte) string {

@@ -67,6 +67,7 @@ func (r *Result) add(ev Evidence) {
 // contributes P_pop(value | parent) / P_account(value | parent); the first new
 // level contributes 1 / P_account(new value), the account's own smoothed rate
 // of change at that level; finer levels below a new one say nothing more.
+// The ratios are multiplied and logged once: logs are the expensive part.
 func (m *Model) hierarchyEvidence(p *profile, f *features, h int) Evidence {
 	hi := hierarchies[h]
 	n := int(p.n[h])
@@ -74,34 +75,60 @@ func (m *Model) hierarchyEvidence(p *profile, f *features, h int) Evidence {
 		return Evidence{}
 	}
 	trials, parent := n, n
+	parentPop := m.pop.total[h]
 	ev := Evidence{Kind: KindRare, Trials: n}
-	var total, worst float64
+	ratio, worst := 1.0, 1.0
 	for l := hi.first; l <= hi.last; l++ {
 		pNew := m.noveltyRate(p, l, trials)
-		i := p.find(l, f.slot[l])
+		i := int(f.idx[l])
 		if i < 0 {
 			if l == lvMajor {
 				if _, up := p.maxMajorBelow(f.slot[l], f.major); up {
 					break // a browser upgrade: expected, no evidence either way
 				}
 			}
-			lr := -math.Log(pNew)
-			total += lr
+			ratio *= m.moveRatio(f, l, hi.last, h, parentPop) / pNew
 			ev = Evidence{Kind: KindNew, level: l, Trials: n, Rate: pNew}
 			break
 		}
 		c := p.count(i)
 		pAcct := (1 - pNew) * float64(c) / float64(max(parent, c))
-		lr := math.Log(m.pop.share(f, l, h) / pAcct)
-		total += lr
-		if lr > worst {
-			worst, ev.level, ev.Count, ev.Rate = lr, l, c, float64(c)/float64(max(parent, c))
+		popCount := m.pop.count(f.key[l])
+		r := share(popCount, parentPop, m.pop.total[h]) / pAcct
+		ratio *= r
+		if r > worst {
+			worst, ev.level, ev.Count, ev.Rate = r, l, c, float64(c)/float64(max(parent, c))
 		}
-		parent = c
+		parent, parentPop = c, popCount
 		trials = max(1, trials-int(p.novel[l]))
 	}
-	ev.LogLR = clamp(total)
+	ev.LogLR = clamp(math.Log(ratio))
 	return ev
+}
+
+// moveRatio weighs a new value at level first and everything below it:
+// P_pop(value | parent), the attacker, against P_move(value | parent), where
+// legitimate accounts go when they change. Values that many accounts move to
+// (a VPN exit, a holiday country, a new phone model) cost less than values
+// nobody moves to.
+func (m *Model) moveRatio(f *features, first, last level, h int, parentPop uint32) float64 {
+	ratio := 1.0
+	parentKey := moveParent(f, first, h)
+	for l := first; l <= last && tracksMoves(l); l++ {
+		c := m.pop.count(f.key[l])
+		pop := share(c, parentPop, m.pop.total[h])
+		ratio *= pop / m.pop.moveShare(f.key[l], parentKey, pop)
+		parentPop, parentKey = c, f.key[l]
+	}
+	return ratio
+}
+
+// tracksMoves reports whether moves are counted at level l. Ranges, IPs and
+// device ids have too many values for the moves sketch to count without
+// collisions inflating every rare value; there a move is judged by the
+// population alone.
+func tracksMoves(l level) bool {
+	return l != lvIP && l != lvDevice
 }
 
 // noveltyRate is the account's chance of a new value at level l, with the
@@ -163,7 +190,7 @@ func (m *Model) travelEvidence(p *profile, e *firebreak.Event, now uint32) Evide
 }
 
 func travel(p *profile, lat, lon float64, now uint32) (km, kmh float64, mins int) {
-	km = haversine(float64(p.lat)/100, float64(p.lon)/100, lat, lon)
+	km = distance(float64(p.lat)/100, float64(p.lon)/100, lat, lon)
 	mins = max(1, int(now)-int(p.lastMin))
 	return km, km / (float64(mins) / 60), mins
 }
@@ -178,6 +205,23 @@ func (m *Model) sourceEvidence(f *features, acct uint32, now uint32) Evidence {
 		l = lvPrefix
 	}
 	return Evidence{Kind: KindSource, LogLR: clamp(lbf), level: l, Count: fails, Trials: attempts}
+}
+
+// distance returns the great-circle distance in km. Most logins are near
+// the previous one: a flat-earth estimate, good to a few percent, settles
+// those without trigonometry beyond one cosine.
+func distance(lat1, lon1, lat2, lon2 float64) float64 {
+	const kmPerDegree = 111.2
+	dLat := lat2 - lat1
+	dLon := math.Abs(lon2 - lon1)
+	if dLon > 180 {
+		dLon = 360 - dLon
+	}
+	if math.Abs(dLat) < 3 && dLon < 3 {
+		x := dLon * math.Cos((lat1+lat2)/2*math.Pi/180)
+		return kmPerDegree * math.Sqrt(x*x+dLat*dLat)
+	}
+	return haversine(lat1, lon1, lat2, lon2)
 }
 
 // haversine returns the great-circle distance in km.

@@ -29,6 +29,13 @@ type hierarchy struct {
 	first, last level
 }
 
+// Indexes into hierarchies.
+const (
+	hNetwork = iota
+	hAgent
+	hDevice
+)
+
 var hierarchies = [3]hierarchy{
 	{lvCountry, lvIP},
 	{lvDeviceType, lvMajor},
@@ -42,6 +49,24 @@ type features struct {
 	key   [numLevels]uint64 // population keys, chained under the parent
 	slot  [numLevels]uint32 // profile keys (compact)
 	major uint8             // browser major version, capped at 255
+	// idx is the profile slot holding each level's value, or -1; filled
+	// by locate once per event, used by scoring and learning.
+	idx [numLevels]int8
+}
+
+// locate finds every level's slot in one pass over the profile.
+func (f *features) locate(p *profile) {
+	for l := range f.idx {
+		f.idx[l] = -1
+	}
+	for i := range p.keys {
+		if p.meta[i] == 0 {
+			continue
+		}
+		if l := p.level(i); l < numLevels && p.keys[i] == f.slot[l] {
+			f.idx[l] = int8(i)
+		}
+	}
 }
 
 // extract fills f from e. It allocates nothing.

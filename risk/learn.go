@@ -9,12 +9,18 @@ import (
 // learn adds a successful login to the account's profile and to the
 // population statistics. It runs after scoring, so scoring stays causal.
 func (m *Model) learn(p *profile, f *features, e *firebreak.Event, now uint32) {
+	// Slots this login matched are never evicted while it is learned.
+	var protect uint32
+	for _, i := range f.idx {
+		if i >= 0 {
+			protect |= 1 << i
+		}
+	}
 	for h, hi := range hierarchies {
 		n := int(p.n[h])
 		trials, parentSeen := n, true
-		var protect uint32
 		for l := hi.first; l <= hi.last; l++ {
-			i := p.find(l, f.slot[l])
+			i := int(f.idx[l])
 			if parentSeen && n > 0 {
 				b := expBucket(trials)
 				m.pop.trials[l][b]++
@@ -27,8 +33,11 @@ func (m *Model) learn(p *profile, f *features, e *firebreak.Event, now uint32) {
 			}
 			if i < 0 {
 				parentSeen = false
+				if n > 0 && tracksMoves(l) {
+					m.pop.learnMove(f.key[l], moveParent(f, l, h))
+				}
 			}
-			protect |= 1 << p.add(l, f.slot[l], protect)
+			protect |= 1 << p.add(l, f.slot[l], i, protect)
 			m.pop.inc(f.key[l])
 		}
 		p.n[h]++
@@ -62,7 +71,7 @@ func (m *Model) learnPlace(p *profile, e *firebreak.Event, now uint32) {
 			// Monte Carlo draw of the attacker's distribution: the same
 			// account and gap, but the place of the previous login anyone
 			// made.
-			km := haversine(float64(p.lat)/100, float64(p.lon)/100, m.pop.lastLat, m.pop.lastLon)
+			km := distance(float64(p.lat)/100, float64(p.lon)/100, m.pop.lastLat, m.pop.lastLon)
 			m.pop.attackAll++
 			if km >= minTravelKm && km/(float64(mins)/60) >= impossibleKmh {
 				m.pop.attackImp++
@@ -71,4 +80,13 @@ func (m *Model) learnPlace(p *profile, e *firebreak.Event, now uint32) {
 	}
 	p.lat, p.lon, p.hasGeo = int16(math.Round(e.Lat*100)), int16(math.Round(e.Lon*100)), true
 	m.pop.lastLat, m.pop.lastLon, m.pop.hasLast = e.Lat, e.Lon, true
+}
+
+// moveParent is the key the moves at level l are counted under: the value
+// above it, or for a hierarchy's top level the hierarchy's index.
+func moveParent(f *features, l level, h int) uint64 {
+	if l == hierarchies[h].first {
+		return uint64(h)
+	}
+	return f.key[l-1]
 }

@@ -64,8 +64,9 @@ func New(cfg Config) *Model {
 		pop:      newPopulation(),
 		src:      newSourceStats(),
 	}
-	m.budget.window = uint64(cfg.Policy.Window)
+	m.budget.window = float64(cfg.Policy.Window)
 	m.budget.challenge, m.budget.deny = math.Inf(1), math.Inf(1)
+	m.budget.challengeBin, m.budget.denyBin = budgetBins, budgetBins
 	return m
 }
 
@@ -100,10 +101,12 @@ func (m *Model) Assess(e *firebreak.Event, r *Result) {
 
 	corroborated := false
 	if p != nil {
+		f.locate(p)
 		for h := range hierarchies {
 			ev := m.hierarchyEvidence(p, f, h)
-			// A known agent or device vouches for an otherwise new login.
-			if h > 0 && p.n[h] > 0 && ev.LogLR <= 0 {
+			// A known device vouches for an otherwise new login. (A known
+			// agent does not: popular agents are easy to match.)
+			if h == hDevice && e.DeviceID != "" && f.idx[lvDevice] >= 0 {
 				corroborated = true
 			}
 			r.add(ev)
@@ -133,6 +136,7 @@ func (m *Model) Assess(e *firebreak.Event, r *Result) {
 		if r.Decision == firebreak.Allow || (r.Decision == firebreak.Challenge && corroborated) {
 			if p == nil {
 				p = m.insert(acct, e.Account)
+				f.locate(p)
 			}
 			m.learn(p, f, e, now)
 			r.Learned = true
@@ -159,9 +163,9 @@ func (m *Model) decide(logLR float64) firebreak.Decision {
 			return firebreak.Challenge
 		}
 		return firebreak.Allow
-	case logLR > m.budget.deny:
+	case over(logLR, m.budget.denyBin):
 		return firebreak.Deny
-	case logLR > m.budget.challenge:
+	case over(logLR, m.budget.challengeBin):
 		return firebreak.Challenge
 	}
 	return firebreak.Allow
@@ -186,10 +190,10 @@ func (m *Model) Thresholds() firebreak.Thresholds {
 // familiar reports whether a login comes from a network range or a device
 // the account has used before.
 func (m *Model) familiar(p *profile, f *features, e *firebreak.Event) bool {
-	if p.find(lvPrefix, f.slot[lvPrefix]) >= 0 && p.find(lvASN, f.slot[lvASN]) >= 0 {
+	if f.idx[lvPrefix] >= 0 && f.idx[lvASN] >= 0 {
 		return true
 	}
-	return e.DeviceID != "" && p.find(lvDevice, f.slot[lvDevice]) >= 0
+	return e.DeviceID != "" && f.idx[lvDevice] >= 0
 }
 
 // lookup finds the account's profile, or nil.

@@ -63,7 +63,7 @@ func population(t testing.TB, n int) *risk.Model {
 func assess(m *risk.Model, e firebreak.Event) (risk.Result, []string) {
 	var r risk.Result
 	m.Assess(&e, &r)
-	return r, m.Reasons(&e, &r)
+	return r, risk.Reasons(&e, &r)
 }
 
 func TestNewCountryStandsOutHomeDoesNot(t *testing.T) {

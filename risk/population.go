@@ -9,11 +9,13 @@ import "math"
 // accounts with little history of their own).
 
 const (
-	// The count-min sketch is blocked: both of a key's counters live in one
-	// 64-byte line (16 counters), so a lookup costs one cache miss, not two.
-	cmsLineBits = 18
-	cmsLines    = 1 << cmsLineBits
-	cmsWidth    = cmsLines * 16
+	// cmsLineBits sizes the population sketch: 2^18 lines of 16 counters
+	// (16 MiB); movesLineBits the sketch of moves, which are rarer (4 MiB).
+	cmsLineBits   = 18
+	movesLineBits = 18
+	// movePrior is how many moves' worth of weight the population share
+	// carries in moveShare before moves to a value have been seen.
+	movePrior = 4.0
 	// popDecayEvery halves every population count after this many learned
 	// logins, so the population follows the traffic of recent weeks.
 	popDecayEvery = 1 << 22
@@ -25,9 +27,10 @@ const (
 )
 
 type population struct {
-	// cms is a blocked count-min sketch (two counters per key) with
-	// conservative update.
-	cms    []uint32
+	// cms counts learned logins by (chained) value; moves counts learned
+	// logins by the value they moved to when it was new to the account.
+	cms    sketch
+	moves  sketch
 	total  [len(hierarchies)]uint32
 	novel  [numLevels][expBuckets]uint32
 	trials [numLevels][expBuckets]uint32
@@ -42,58 +45,90 @@ type population struct {
 }
 
 func newPopulation() population {
-	return population{cms: make([]uint32, cmsWidth)}
+	return population{cms: newSketch(cmsLineBits), moves: newSketch(movesLineBits)}
 }
 
-// cmsIndex returns the key's two counter positions, in one cache line.
-func cmsIndex(key uint64) (uint32, uint32) {
-	line := uint32(key&(cmsLines-1)) * 16
+// sketch is a blocked count-min sketch with conservative update: both of a
+// key's two counters sit in one 64-byte line, so a lookup costs one cache
+// miss, and only the counters at the minimum grow, which keeps
+// over-estimates of rare values small. Its length is a power of two times 16.
+type sketch []uint32
+
+func newSketch(lineBits int) sketch { return make(sketch, (1<<lineBits)*16) }
+
+func (s sketch) index(key uint64) (uint32, uint32) {
+	line := uint32(key&uint64(len(s)/16-1)) * 16
 	a := uint32(key>>40) & 15
 	b := (a + 1 + uint32(key>>44)%15) & 15
 	return line + a, line + b
 }
 
-// count returns the (over-)estimated number of learned logins with key.
-func (p *population) count(key uint64) uint32 {
-	i, j := cmsIndex(key)
-	return min(p.cms[i], p.cms[j])
+// count returns the (over-)estimated count of key.
+func (s sketch) count(key uint64) uint32 {
+	i, j := s.index(key)
+	return min(s[i], s[j])
 }
 
 // touch loads the key's line. Called for every key before any is used, it
 // lets the processor fetch the lines in parallel rather than one by one.
-func (p *population) touch(key uint64) uint32 {
-	i, _ := cmsIndex(key)
-	return p.cms[i]
+func (s sketch) touch(key uint64) uint32 {
+	i, _ := s.index(key)
+	return s[i]
 }
 
-// inc adds one to key with conservative update: only the counters at the
-// minimum grow, which keeps over-estimates of rare values small.
-func (p *population) inc(key uint64) {
-	i, j := cmsIndex(key)
-	a, b := p.cms[i], p.cms[j]
+func (s sketch) inc(key uint64) {
+	i, j := s.index(key)
+	a, b := s[i], s[j]
 	m := min(a, b)
 	if a == m {
-		p.cms[i]++
+		s[i]++
 	}
 	if b == m {
-		p.cms[j]++
+		s[j]++
 	}
 }
 
-// share is P_pop(value | parent) for a value at level l, parent being the
-// previous level's key (or the hierarchy total at its first level).
-func (p *population) share(f *features, l level, h int) float64 {
-	var parent uint32
-	if l == hierarchies[h].first {
-		parent = p.total[h]
-	} else {
-		parent = p.count(f.key[l-1])
+func (s sketch) halve() {
+	for i := range s {
+		s[i] >>= 1
 	}
-	c := p.count(f.key[l])
-	if parent == 0 || c == 0 {
-		return 1 / float64(p.total[h]+1)
+}
+
+// count returns the (over-)estimated number of learned logins with key.
+func (p *population) count(key uint64) uint32 { return p.cms.count(key) }
+
+// touch prefetches key's line in the population sketch.
+func (p *population) touch(key uint64) uint32 { return p.cms.touch(key) }
+
+// inc counts one learned login with key.
+func (p *population) inc(key uint64) { p.cms.inc(key) }
+
+// moveShare is P(value | parent, the account is changing to a new value):
+// where legitimate accounts go when they change at this level (a VPN exit, a
+// travel destination, this month's phone), smoothed towards the population
+// share popShare with movePrior pseudo-observations.
+func (p *population) moveShare(key, parentKey uint64, popShare float64) float64 {
+	c := float64(p.moves.count(key))
+	n := float64(p.moves.count(movesOf(parentKey)))
+	return (c + movePrior*popShare) / (n + movePrior)
+}
+
+// learnMove records that a learned login took a value new to its account.
+func (p *population) learnMove(key, parentKey uint64) {
+	p.moves.inc(key)
+	p.moves.inc(movesOf(parentKey))
+}
+
+// movesOf is the key under which all moves below parent are counted.
+func movesOf(parentKey uint64) uint64 { return mix(parentKey ^ 0x6d6f766573) }
+
+// share is P_pop(value | parent) from the value's and its parent's counts;
+// an unseen value gets one in (total+1).
+func share(count, parent, total uint32) float64 {
+	if parent == 0 || count == 0 {
+		return 1 / float64(total+1)
 	}
-	return math.Min(1, float64(c)/float64(parent))
+	return math.Min(1, float64(count)/float64(parent))
 }
 
 // noveltyPrior is the population's rate of new values at level l among
@@ -131,9 +166,8 @@ func (p *population) tick() {
 		return
 	}
 	p.sinceDecay = 0
-	for i := range p.cms {
-		p.cms[i] >>= 1
-	}
+	p.cms.halve()
+	p.moves.halve()
 	halve := func(xs []uint32) {
 		for i := range xs {
 			xs[i] >>= 1

@@ -64,10 +64,11 @@ func (p *profile) maxMajorBelow(slot uint32, major uint8) (int, bool) {
 	return best, ok
 }
 
-// add increments the count of key at level l, inserting it if needed. Slots
-// whose bit is set in protect are never evicted (the parents just touched).
-func (p *profile) add(l level, key uint32, protect uint32) (idx int) {
-	if i := p.find(l, key); i >= 0 {
+// add increments the count of key at level l, held in slot i (or -1 when
+// absent, to insert it). Slots whose bit is set in protect are never evicted
+// (the parents just touched).
+func (p *profile) add(l level, key uint32, i int, protect uint32) (idx int) {
+	if i >= 0 && p.keys[i] == key && p.level(i) == l && p.meta[i] != 0 {
 		if p.count(i) < countMask {
 			p.meta[i]++
 		}

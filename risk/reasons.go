@@ -9,9 +9,10 @@ import (
 )
 
 // Reasons turns a result's evidence into plain sentences with the numbers
-// behind them, strongest first. It allocates, so callers use it only for the
+// behind them, strongest first. It reads only e and r (not the model), so it
+// may run on another goroutine. It allocates, so callers use it only for the
 // logins a person or a file will read.
-func (m *Model) Reasons(e *firebreak.Event, r *Result) []string {
+func Reasons(e *firebreak.Event, r *Result) []string {
 	out := make([]string, 0, r.N)
 	for i := 0; i < r.N; i++ {
 		out = append(out, reason(e, &r.Evidence[i]))

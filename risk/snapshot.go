@@ -66,7 +66,7 @@ func (m *Model) ReadFrom(r io.Reader) (int64, error) {
 	if dec.err != nil {
 		return dec.n, fmt.Errorf("read risk snapshot: %w", dec.err)
 	}
-	fresh.budget.window = uint64(m.policy.Window)
+	fresh.budget.window = float64(m.policy.Window)
 	fresh.budget.refresh(m.policy.ChallengeBudget, m.policy.DenyBudget)
 	*m = *fresh
 	return dec.n, nil
@@ -119,6 +119,7 @@ func (e *encoder) profile(p *profile) {
 
 func (e *encoder) population(p *population) {
 	e.u32s(p.cms)
+	e.u32s(p.moves)
 	e.u32s(p.total[:])
 	for l := range p.novel {
 		e.u32s(p.novel[l][:])
@@ -147,7 +148,9 @@ func (e *encoder) sources(s *sourceStats) {
 }
 
 func (e *encoder) budget(b *budget) {
-	e.u32s(b.bins[:])
-	e.u64(b.total)
+	for _, v := range b.bins {
+		e.u64(math.Float64bits(v))
+	}
+	e.u64(math.Float64bits(b.total))
 	e.u64(uint64(b.observed))
 }

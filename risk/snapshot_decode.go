@@ -63,6 +63,7 @@ func (d *decoder) profile(p *profile) {
 
 func (d *decoder) population(p *population) {
 	d.u32s(p.cms)
+	d.u32s(p.moves)
 	d.u32s(p.total[:])
 	for l := range p.novel {
 		d.u32s(p.novel[l][:])
@@ -90,7 +91,9 @@ func (d *decoder) sources(s *sourceStats) {
 }
 
 func (d *decoder) budget(b *budget) {
-	d.u32s(b.bins[:])
-	b.total = d.u64()
+	for i := range b.bins {
+		b.bins[i] = math.Float64frombits(d.u64())
+	}
+	b.total = math.Float64frombits(d.u64())
 	b.observed = int64(d.u64())
 }

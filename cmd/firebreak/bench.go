@@ -31,6 +31,7 @@ type BenchCommand struct {
 	workers        int
 	batch          int
 	accounts       int
+	cpuProfile     string
 }
 
 func (c *BenchCommand) parseFlags(args []string) error {
@@ -41,6 +42,7 @@ func (c *BenchCommand) parseFlags(args []string) error {
 	fs.IntVar(&c.workers, "workers", 4, "ingest: concurrent senders")
 	fs.IntVar(&c.batch, "batch", 1000, "ingest: events per request")
 	fs.IntVar(&c.accounts, "accounts", 20000, "simulated accounts behind the traffic")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to `file`")
 	fs.Usage = func() {
 		fmt.Fprint(c.stderr, "Usage: firebreak bench [flags] ingest|score\n\n  ingest  POST /api/v1/events with NDJSON batches; report events/s acknowledged\n  score   POST /api/v1/score at a fixed rate; report latency percentiles\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -86,6 +88,13 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "server %s, data %s (fsync on), %d simulated events\n", srv.Server.URL(), dir, len(lines))
+	if c.cpuProfile != "" {
+		stop, err := startCPUProfile(c.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	if c.what == "ingest" {
 		return c.ingest(ctx, srv.Server.URL(), lines)
 	}

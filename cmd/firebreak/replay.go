@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"time"
 
@@ -32,6 +33,8 @@ type ReplayCommand struct {
 	input, format, policyPath, scoresPath, reportFormat, baseline string
 	maxChallenge                                                  float64
 	policy                                                        firebreak.Policy
+	decodeOnly                                                    bool
+	cpuProfile                                                    string
 }
 
 func (c *ReplayCommand) parseFlags(args []string) error {
@@ -44,6 +47,8 @@ func (c *ReplayCommand) parseFlags(args []string) error {
 	fs.StringVar(&c.reportFormat, "report", "text", "text or json")
 	fs.StringVar(&c.baseline, "baseline", "", "also run a baseline rule in the same pass: naive")
 	fs.Float64Var(&c.maxChallenge, "max-challenge-rate", -1, "exit 3 when the legitimate challenge rate exceeds `R` (e.g. 0.01)")
+	fs.BoolVar(&c.decodeOnly, "decode-only", false, "only read and decode the input and report the speed (the benchmark's yardstick)")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile to `file`")
 	fs.Usage = func() {
 		fmt.Fprint(c.stderr, "Usage: firebreak replay --input FILE [flags]\n\nScore events offline, in order, through the engine's code path, and report\nspeed, decisions and (with labels) quality. Exit status 3 means the\n--max-challenge-rate gate failed.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -92,6 +97,13 @@ func (c *ReplayCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer in.Close()
+	if c.cpuProfile != "" {
+		stop, err := startCPUProfile(c.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	var scores *bufio.Writer
 	if c.scoresPath != "" {
 		f, err := os.Create(c.scoresPath)
@@ -117,6 +129,9 @@ func (c *ReplayCommand) Run(ctx context.Context, args []string) error {
 	}
 	in = withProgress(in, size, c.stderr)
 	dec := ingest.NewDecoder(in, ingest.Options{Format: ingest.Format(c.format), Agents: agents})
+	if c.decodeOnly {
+		return decodeOnly(dec, c.stdout)
+	}
 	start := time.Now()
 	if err := r.run(ctx, dec); err != nil {
 		return err
@@ -205,4 +220,41 @@ func scoreLine(dst []byte, i int, a *firebreak.Assessment) []byte {
 		dst = strconv.AppendQuote(dst, reason)
 	}
 	return append(dst, "]}\n"...)
+}
+
+// decodeOnly reads and decodes every event, scoring nothing: the yardstick
+// against which replay's own speed is judged.
+func decodeOnly(dec *ingest.Decoder, stdout io.Writer) error {
+	start := time.Now()
+	var ev firebreak.Event
+	var n, bad int64
+	for {
+		ev = firebreak.Event{}
+		err := dec.Next(&ev)
+		var fe *firebreak.FieldError
+		switch {
+		case err == io.EOF:
+			took := time.Since(start)
+			fmt.Fprintf(stdout, "decoded %d events (%d rejected) in %s: %.0f events/s\n", n, bad, took.Round(time.Millisecond), float64(n)/took.Seconds())
+			return nil
+		case errors.As(err, &fe):
+			bad++
+		case err != nil:
+			return fmt.Errorf("read input at line %d: %w", dec.Line(), err)
+		default:
+			n++
+		}
+	}
+}
+
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("create CPU profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("start CPU profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

@@ -15,9 +15,10 @@ import (
 	"firebreak/risk"
 )
 
-// replayer decodes on one goroutine and scores on another, in batches, so
-// that both cores work; order is preserved because batches travel through one
-// channel.
+// replayer runs three stages in order-preserving batches: decode, score, and
+// report (evaluation, baseline rule, scores file). Only the middle stage
+// touches the model, so scoring stays strictly sequential and causal while
+// the other two use the second core.
 type replayer struct {
 	pipe        *engine.Pipeline
 	scores      *bufio.Writer
@@ -31,24 +32,37 @@ type replayer struct {
 
 const replayBatch = 1024
 
-// item is a decoded event or the error of a rejected line, in input order.
+// item is one input record in input order: a decoded event with its
+// verdict, or the error of a rejected line.
 type item struct {
 	ev  firebreak.Event
 	err error
+	res risk.Result
 }
 
 func (r *replayer) run(ctx context.Context, dec *ingest.Decoder) error {
-	batches := make(chan []item, 8)
-	free := make(chan []item, 10)
-	errc := make(chan error, 1)
+	decoded := make(chan []item, 8)
+	scored := make(chan []item, 8)
+	free := make(chan []item, 20)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go func() { errc <- decodeAll(ctx, dec, batches, free) }()
+	decErr := make(chan error, 1)
+	go func() { decErr <- decodeAll(ctx, dec, decoded, free) }()
+	go func() {
+		defer close(scored)
+		for b := range decoded {
+			for k := range b {
+				if b[k].err == nil {
+					r.pipe.Process(&b[k].ev, &b[k].res)
+				}
+			}
+			scored <- b
+		}
+	}()
 	i := 0
-	var res risk.Result
-	for b := range batches {
+	for b := range scored {
 		for k := range b {
-			r.one(i, &b[k], &res)
+			r.report(i, &b[k])
 			i++
 		}
 		select {
@@ -56,7 +70,8 @@ func (r *replayer) run(ctx context.Context, dec *ingest.Decoder) error {
 		default:
 		}
 	}
-	return <-errc
+	r.pipe.Refresh()
+	return <-decErr
 }
 
 func decodeAll(ctx context.Context, dec *ingest.Decoder, out chan<- []item, free chan []item) error {
@@ -94,8 +109,8 @@ func decodeAll(ctx context.Context, dec *ingest.Decoder, out chan<- []item, free
 	}
 }
 
-// one scores one input event (or records its rejection).
-func (r *replayer) one(i int, it *item, res *risk.Result) {
+// report adds one scored record to the evaluation and the scores file.
+func (r *replayer) report(i int, it *item) {
 	if it.err != nil {
 		r.rejected++
 		if r.rejected <= 10 {
@@ -111,8 +126,7 @@ func (r *replayer) one(i int, it *item, res *risk.Result) {
 		}
 		return
 	}
-	e := &it.ev
-	r.pipe.Process(e, res)
+	e, res := &it.ev, &it.res
 	a := firebreak.Assessment{Score: res.Score, Decision: res.Decision}
 	r.model.Add(e, a)
 	if r.naive != nil {
@@ -120,7 +134,7 @@ func (r *replayer) one(i int, it *item, res *risk.Result) {
 	}
 	if r.scores != nil {
 		if res.N > 0 {
-			a.Reasons = r.pipe.Model().Reasons(e, res)
+			a.Reasons = risk.Reasons(e, res)
 		}
 		r.buf = scoreLine(r.buf[:0], i, &a)
 		r.scores.Write(r.buf)

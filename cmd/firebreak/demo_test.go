@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"firebreak"
+)
+
+func TestDemoSmoke(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	done := make(chan struct{})
+	var err error
+	go func() {
+		defer close(done)
+		// --duration bounds the demo if the test fails; a passing test cancels it.
+		err = run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--data", dir,
+			"--accounts", "300", "--days", "4", "--speed", "100000", "--duration", "30s"}, stdout, stderr)
+	}()
+	t.Cleanup(func() { cancel(); <-done }) // before dir is removed
+	base := waitURL(t, stdout, 60*time.Second, done)
+	waitStats(t, base, 20*time.Second, func(s firebreak.EngineStats) bool { return s.Events > 0 })
+	// At 100,000x the live part of four days plays in under two seconds.
+	history, live := demoPlan(t, stdout, done)
+	total := int64(history + live)
+	s := waitStats(t, base, 20*time.Second, func(s firebreak.EngineStats) bool { return s.Events == total })
+	if !s.Ready || s.JournalSeq != uint64(total) || s.Accounts == 0 {
+		t.Errorf("stats %+v: want ready, %d events journaled, accounts tracked", s, total)
+	}
+	code, page := get(t, base+"/")
+	if code != http.StatusOK {
+		t.Fatalf("GET /: status %d", code)
+	}
+	for _, want := range []string{"Thresholds in force", `data-stat="thresholds.challenge"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("demo did not stop within 30s of cancellation")
+	}
+	if err != nil {
+		t.Fatalf("demo: %v\nstderr:\n%s", err, stderr.String())
+	}
+}
+
+// demoPlan waits for the demo to finish playing and returns the number of
+// history and live events it announced.
+func demoPlan(t *testing.T, stdout *syncBuffer, done <-chan struct{}) (history, live int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(stdout.String(), "simulation finished") {
+		select {
+		case <-done:
+			t.Fatalf("demo stopped early; stdout:\n%s", stdout.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("simulation not finished within 30s; stdout:\n%s", stdout.String())
+		}
+	}
+	m := regexp.MustCompile(`loaded (\d+) events of history; playing (\d+) more`).FindStringSubmatch(stdout.String())
+	if m == nil {
+		t.Fatalf("stdout lacks the plan:\n%s", stdout.String())
+	}
+	history, _ = strconv.Atoi(m[1])
+	live, _ = strconv.Atoi(m[2])
+	if history == 0 || live == 0 {
+		t.Fatalf("plan of %d history and %d live events, want both", history, live)
+	}
+	return history, live
+}
