@@ -10,11 +10,20 @@ import (
 // maxBrowserMajor is the largest accepted browser major version.
 const maxBrowserMajor = 10000
 
+// Common agent values, shared so that reading them back from the journal
+// (ParseNative, without a Decoder's interner) does not allocate.
+var (
+	deviceTypes = []string{"desktop", "mobile", "tablet", "bot", "other"}
+	osFamilies  = []string{"Windows", "Android", "iOS", "Mac OS X", "Linux", "Chrome OS", "Ubuntu", "Other"}
+	browsers    = []string{"Chrome", "Mobile Safari", "Chrome Mobile", "Safari", "Firefox", "Edge",
+		"Samsung Internet", "Chrome Mobile iOS", "Chrome Mobile WebView", "Opera", "Firefox Mobile", "Other"}
+)
+
 // buildAgent fills e.Agent from the optional enrichment fields and checks it.
 func (r *rawNative) buildAgent(e *firebreak.Event, in *interner) error {
-	e.Agent.DeviceType = in.str(r.val[fDeviceType])
-	e.Agent.OS = in.str(r.val[fOS])
-	e.Agent.Browser = in.str(r.val[fBrowser])
+	e.Agent.DeviceType = oneOfBytes(r.val[fDeviceType], deviceTypes, in)
+	e.Agent.OS = oneOfBytes(r.val[fOS], osFamilies, in)
+	e.Agent.Browser = oneOfBytes(r.val[fBrowser], browsers, in)
 	if v := r.val[fBrowserMajor]; v != nil {
 		n, ok := parseUint(v, maxBrowserMajor)
 		if !ok {

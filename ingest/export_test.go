@@ -29,9 +29,3 @@ func FastPathTaken(line []byte) bool {
 
 // CheckAgent applies the native format's rules to a parsed agent.
 func CheckAgent(a *firebreak.Agent) error { return checkAgent(a) }
-
-// ParseNativeInterned parses like ParseNative with d's table of shared
-// strings, as Decoder.Next does.
-func ParseNativeInterned(d *Decoder, line []byte, e *firebreak.Event) error {
-	return parseNative(line, e, time.Time{}, d.in)
-}

@@ -177,3 +177,22 @@ func TestFastPathCoversTypicalLines(t *testing.T) {
 		}
 	}
 }
+
+// TestParseNativeAgentAllocs: the journal writes the parsed agent on every
+// line; reading common agents back must cost no allocations.
+func TestParseNativeAgentAllocs(t *testing.T) {
+	allocs := func(e firebreak.Event) float64 {
+		line := ingest.AppendNative(nil, &e)
+		var got firebreak.Event
+		return testing.AllocsPerRun(100, func() {
+			if err := ingest.ParseNative(line, &got, time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	for i := range benchParsed {
+		if with, without := allocs(journalEvent(i)), allocs(benchEvent(i)); with != without {
+			t.Errorf("agent %+v: %.0f allocations with it, %.0f without", benchParsed[i], with, without)
+		}
+	}
+}

@@ -123,10 +123,10 @@ func (m *Model) moveRatio(f *features, first, last level, h int, parentPop uint3
 	return ratio
 }
 
-// tracksMoves reports whether moves are counted at level l. Ranges, IPs and
-// device ids have too many values for the moves sketch to count without
-// collisions inflating every rare value; there a move is judged by the
-// population alone.
+// tracksMoves reports whether moves are counted at level l. IPs and device
+// ids have too many values for the moves sketch to count without collisions
+// inflating every rare value, and a move to one exact IP or device says
+// little; there a move is judged by the population alone.
 func tracksMoves(l level) bool {
 	return l != lvIP && l != lvDevice
 }

@@ -63,3 +63,11 @@ func newAccountIndex(capacity int) accountIndex {
 }
 
 func (x accountIndex) size() int { return len(x.slots) }
+
+// touch loads h's first slot (see Model.prefetch).
+func (x *accountIndex) touch(h uint64) uint32 {
+	if len(x.slots) == 0 {
+		return 0
+	}
+	return x.slots[h&uint64(len(x.slots)-1)].idx
+}

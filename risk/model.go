@@ -93,10 +93,13 @@ func (m *Model) Policy() firebreak.Policy { return m.policy }
 func (m *Model) Assess(e *firebreak.Event, r *Result) {
 	*r = Result{}
 	now := minutes(e.Time)
+	// Start the account index's cache miss first, then hash the features
+	// while it is in flight.
+	acct := hashString(0, e.Account)
+	m.sink = m.index.touch(acct)
 	f := &m.feat
 	extract(e, f)
 	m.prefetch(f)
-	acct := hashString(0, e.Account)
 	p := m.lookup(acct, e.Account)
 
 	corroborated := false
@@ -129,9 +132,9 @@ func (m *Model) Assess(e *firebreak.Event, r *Result) {
 			m.budget.refresh(m.policy.ChallengeBudget, m.policy.DenyBudget)
 		}
 		// A login teaches the profile when it was allowed, or challenged
-		// (and, being reported a success, passed the challenge) while
-		// something else about it was familiar. A denied login, or a
-		// challenged one from an unknown agent and device, never does: an
+		// (and, being reported a success, passed the challenge) from a
+		// device id the account already uses. A denied login, or a
+		// challenged one from an unknown device, never does: an
 		// attacker's network must not become "familiar".
 		if r.Decision == firebreak.Allow || (r.Decision == firebreak.Challenge && corroborated) {
 			if p == nil {
@@ -236,7 +239,7 @@ func (m *Model) prefetch(f *features) {
 		sum += m.pop.touch(f.key[l])
 	}
 	sum += m.src.ip[f.key[lvIP]&sourceMask].min + m.src.prefix[f.key[lvPrefix]&sourceMask].min
-	m.sink = sum
+	m.sink += sum
 }
 
 func minutes(t time.Time) uint32 {

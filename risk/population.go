@@ -10,9 +10,9 @@ import "math"
 
 const (
 	// cmsLineBits sizes the population sketch: 2^18 lines of 16 counters
-	// (16 MiB); movesLineBits the sketch of moves, which are rarer (4 MiB).
+	// (16 MiB); movesLineBits the sketch of moves, which are rarer (8 MiB).
 	cmsLineBits   = 18
-	movesLineBits = 18
+	movesLineBits = 17
 	// movePrior is how many moves' worth of weight the population share
 	// carries in moveShare before moves to a value have been seen.
 	movePrior = 4.0

@@ -13,7 +13,7 @@ import (
 // that a restart resumes from the snapshot plus the journal after it. The
 // policy is not part of the snapshot: it comes from configuration.
 
-var snapshotMagic = [8]byte{'F', 'B', 'R', 'I', 'S', 'K', '0', '1'}
+var snapshotMagic = [8]byte{'F', 'B', 'R', 'I', 'S', 'K', '0', '2'}
 
 // WriteTo writes the model state to w.
 func (m *Model) WriteTo(w io.Writer) (int64, error) {

@@ -35,7 +35,7 @@ type sourceEntry struct {
 }
 
 const (
-	sourceBits = 19
+	sourceBits = 18
 	sourceMask = 1<<sourceBits - 1
 	// sourceHalfLife is how fast a source's record fades.
 	sourceHalfLife = 6 * 60 // minutes

@@ -51,8 +51,8 @@ func realisticUAs(n int) []string {
 }
 
 // sampleUAs reads testdata/uas-sample.txt: every 200th line of the 100,000
-// user agents shipped with uap-go (MIT licence), mostly crawlers, tools and
-// old or rare browsers.
+// user agents in uap-go's file "uas" (see testdata/README.md), mostly
+// crawlers, tools and old or rare browsers.
 func sampleUAs(t testing.TB) []string {
 	t.Helper()
 	f, err := os.Open("testdata/uas-sample.txt")

@@ -16,6 +16,14 @@ import (
 // matches s, every group has a member that is a substring of norm(s). An
 // expression it cannot analyse gets no groups and always runs.
 
+// The text literals are looked for in is textStart + norm(ua) + textEnd, so
+// that ^ and $ (outside multi-line mode) become text too: "^(Ice)$" needs
+// "\xffice\xfe". Neither byte occurs in valid UTF-8.
+const (
+	textStart = "\xff"
+	textEnd   = "\xfe"
+)
+
 // Limits that keep the analysis cheap and the groups selective.
 const (
 	maxExact      = 64 // strings in an exact set
@@ -62,12 +70,14 @@ func appendNorm(dst []byte, s string) ([]byte, bool) {
 }
 
 // facts is what analysis knows about the strings a sub-expression matches:
-// when exact is set, each match is one of set; every match contains a member
-// of each group in need.
+// when exact is set, each match is one of set; otherwise each match starts
+// with a member of prefix and ends with a member of suffix (nil: unknown).
+// Every match contains a member of each group in need.
 type facts struct {
-	exact bool
-	set   []string
-	need  [][]string
+	exact          bool
+	set            []string
+	prefix, suffix []string
+	need           [][]string
 }
 
 var unknown = facts{}
@@ -79,31 +89,57 @@ func requiredLiterals(expr string) [][]string {
 	if err != nil {
 		return nil
 	}
-	f := analyse(re)
-	return f.groups()
+	return analyse(re).groups()
 }
 
-// groups returns need plus the exact set, without vacuous groups.
-func (f facts) groups() [][]string {
-	g := f.need
+func (f facts) pre() []string {
 	if f.exact {
-		g = append(slices.Clip(g), f.set)
+		return f.set
+	}
+	return f.prefix
+}
+
+func (f facts) suf() []string {
+	if f.exact {
+		return f.set
+	}
+	return f.suffix
+}
+
+// groups returns every known group, without vacuous ones.
+func (f facts) groups() [][]string {
+	g := slices.Clip(f.need)
+	if f.exact {
+		g = append(g, f.set)
+	}
+	if f.prefix != nil {
+		g = append(g, f.prefix)
+	}
+	if f.suffix != nil {
+		g = append(g, f.suffix)
 	}
 	var out [][]string
 	for _, grp := range g {
-		if !slices.Contains(grp, "") {
+		if !slices.ContainsFunc(grp, always) {
 			out = append(out, dedupe(grp))
 		}
 	}
 	return out
 }
 
+// always reports whether s occurs in every text.
+func always(s string) bool { return s == "" || s == textStart || s == textEnd }
+
 func analyse(re *syntax.Regexp) facts {
 	switch re.Op {
 	case syntax.OpNoMatch:
 		return facts{exact: true, set: []string{}}
-	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText,
-		syntax.OpEndText, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+	case syntax.OpBeginText:
+		return facts{exact: true, set: []string{textStart}}
+	case syntax.OpEndText:
+		return facts{exact: true, set: []string{textEnd}}
+	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpWordBoundary,
+		syntax.OpNoWordBoundary:
 		return facts{exact: true, set: []string{""}}
 	case syntax.OpLiteral:
 		return literal(re)
@@ -114,7 +150,7 @@ func analyse(re *syntax.Regexp) facts {
 	case syntax.OpQuest:
 		return optional(analyse(re.Sub[0]))
 	case syntax.OpPlus:
-		return facts{need: analyse(re.Sub[0]).groups()}
+		return atLeastOnce(analyse(re.Sub[0]))
 	case syntax.OpRepeat:
 		return repeat(re)
 	case syntax.OpConcat:
@@ -163,6 +199,12 @@ func optional(f facts) facts {
 	return facts{exact: true, set: append(slices.Clip(f.set), "")}
 }
 
+// atLeastOnce is x+ or x{n,m} with n ≥ 1: a match starts with a match of x
+// and ends with one.
+func atLeastOnce(f facts) facts {
+	return facts{prefix: f.pre(), suffix: f.suf(), need: f.groups()}
+}
+
 func repeat(re *syntax.Regexp) facts {
 	sub := analyse(re.Sub[0])
 	switch {
@@ -171,41 +213,46 @@ func repeat(re *syntax.Regexp) facts {
 	case re.Min == 0 && re.Max == 1:
 		return optional(sub)
 	case re.Min >= 1:
-		return facts{need: sub.groups()}
+		return atLeastOnce(sub)
 	}
 	return unknown
 }
 
-// concat multiplies out runs of exact children ("Chrome" "/" → "chrome/") and
-// collects the needs of the others.
+// concat multiplies out runs of adjacent known text: exact children, and the
+// suffix and prefix of the inexact children around them ("W" followed by
+// (?:IRE|ordPress|...) gives "wire", "wordpress", ...).
 func concat(subs []*syntax.Regexp) facts {
-	out := facts{exact: true, set: []string{""}}
-	run := []string{""}
-	flush := func() {
-		if !slices.Contains(run, "") {
-			out.need = append(out.need, run)
-		}
-		run = []string{""}
-	}
+	var out facts
+	run := []string{""} // what the text matched so far ends with
+	exact, leading := true, true
 	for _, sub := range subs {
 		f := analyse(sub)
-		if !f.exact {
-			out.exact = false
-			flush()
-			out.need = append(out.need, f.groups()...)
+		if f.exact && len(run)*len(f.set) <= maxExact {
+			run = cross(run, f.set)
 			continue
 		}
-		if len(run)*len(f.set) > maxExact {
-			out.exact = false // the whole is no longer enumerable
-			flush()
+		joined := run
+		if p := f.pre(); p != nil {
+			if len(run)*len(p) <= maxExact {
+				joined = cross(run, p)
+			} else {
+				out.need = append(out.need, p)
+			}
 		}
-		run = cross(run, f.set)
+		out.need = append(out.need, joined)
+		if leading {
+			out.prefix, leading = joined, false
+		}
+		out.need = append(out.need, f.need...)
+		exact = false
+		if run = f.suf(); run == nil {
+			run = []string{""}
+		}
 	}
-	if out.exact {
-		out.set = run
-		return out
+	if exact {
+		return facts{exact: true, set: run}
 	}
-	flush()
+	out.suffix = run
 	return out
 }
 
@@ -219,43 +266,81 @@ func cross(a, b []string) []string {
 	return dedupe(out)
 }
 
-// alternate: a match of x|y is a match of x or of y, so one group of each
-// side joined is needed; all sides exact give an exact union.
+// alternate: a match of x|y is a match of x or of y. The needs of the sides
+// are joined clause by clause ((a∧b)∨c = (a∨c)∧(b∨c)), keeping only each
+// side's most selective groups when there would be too many clauses; the
+// prefixes and suffixes join likewise; all sides exact give an exact union.
 func alternate(subs []*syntax.Regexp) facts {
-	all := make([]facts, len(subs))
-	exact := true
-	var union []string
+	sides := make([][][]string, len(subs))
+	exact, free := true, false
+	var union, prefix, suffix []string
 	for i, sub := range subs {
-		all[i] = analyse(sub)
-		exact = exact && all[i].exact
-		union = append(union, all[i].set...)
+		f := analyse(sub)
+		exact = exact && f.exact
+		union = append(union, f.set...)
+		prefix, suffix = join(prefix, f.pre(), i), join(suffix, f.suf(), i)
+		sides[i] = f.groups()
+		free = free || len(sides[i]) == 0
 	}
 	if exact && len(union) <= maxExact {
 		return facts{exact: true, set: dedupe(union)}
 	}
-	var group []string
-	for _, f := range all {
-		best := bestGroup(f.groups())
-		if best == nil {
-			return unknown
-		}
-		group = append(group, best...)
+	out := facts{prefix: prefix, suffix: suffix}
+	if !free { // when one side needs nothing, neither does the whole
+		out.need = distribute(sides)
 	}
-	return facts{need: [][]string{dedupe(group)}}
+	return out
 }
 
-// bestGroup picks the most selective group: the longest shortest member,
-// then the fewest members.
-func bestGroup(groups [][]string) []string {
-	var best []string
-	bestLen := -1
-	for _, g := range groups {
-		l := minLen(g)
-		if l > bestLen || (l == bestLen && len(g) < len(best)) {
-			best, bestLen = g, l
-		}
+// maxClauses bounds the clauses distribute makes.
+const maxClauses = 16
+
+// distribute turns "all groups of side 1, or all groups of side 2, or ..."
+// into groups that must all hold.
+func distribute(sides [][][]string) [][]string {
+	for i := range sides {
+		sides[i] = slices.Clone(sides[i])
+		slices.SortStableFunc(sides[i], func(a, b []string) int { return minLen(b) - minLen(a) })
 	}
-	return best
+	for {
+		n, widest := 1, 0
+		for i, g := range sides {
+			n *= len(g)
+			if len(g) > len(sides[widest]) {
+				widest = i
+			}
+			if n > maxClauses {
+				break
+			}
+		}
+		if n <= maxClauses {
+			break
+		}
+		sides[widest] = sides[widest][:len(sides[widest])-1]
+	}
+	clauses := [][]string{nil}
+	for _, groups := range sides {
+		var next [][]string
+		for _, c := range clauses {
+			for _, g := range groups {
+				next = append(next, append(slices.Clip(c), g...))
+			}
+		}
+		clauses = next
+	}
+	for i := range clauses {
+		clauses[i] = dedupe(clauses[i])
+	}
+	return clauses
+}
+
+// join adds the i-th alternative's prefixes (or suffixes) to acc; unknown
+// once any alternative's are unknown or there are too many.
+func join(acc, add []string, i int) []string {
+	if (i > 0 && acc == nil) || add == nil || len(acc)+len(add) > maxExact {
+		return nil
+	}
+	return append(slices.Clip(acc), add...)
 }
 
 func minLen(g []string) int {

@@ -1,6 +1,14 @@
 // Package uap parses user agent strings into firebreak.Agent with the
 // ua-parser project's regular expressions (github.com/ua-parser/uap-go), in
 // front of a bounded, concurrent cache. It implements ingest.AgentParser.
+//
+// uaparser tries about 1,200 expressions in order on every new user agent,
+// about 1.5 ms in steady state (the expressions are compiled once, in New;
+// the cost is matching, not warm-up). Parse gives the same results, but
+// first finds which literal text occurs in the user agent and runs only the
+// expressions that could match (literals.go, filter.go): a few tens of
+// microseconds for a browser, more for crawlers, whose uap-core expressions
+// are large.
 package uap
 
 import (
@@ -35,12 +43,12 @@ type shard struct {
 	cur, old map[string]firebreak.Agent
 }
 
-// New returns a Parser that caches up to about cacheSize distinct user
-// agents; 0 disables the cache. A cache miss runs uap-core's regular
-// expressions, prefiltered by the literal text they need (tens of
-// microseconds; see BenchmarkParseMiss), so size the cache for the working
-// set of distinct agents. New itself takes a few hundred milliseconds to
-// compile the expressions: build one Parser and share it.
+// New returns a Parser that caches at most max(cacheSize, 32) distinct user
+// agents; 0 disables the cache. A miss costs tens of microseconds for a
+// browser and up to a few hundred for a crawler (BenchmarkParseMiss), so
+// size the cache for the working set of distinct agents. New itself takes
+// a few hundred milliseconds to compile the expressions: build one Parser
+// and share it.
 func New(cacheSize int) (*Parser, error) {
 	if cacheSize < 0 {
 		return nil, fmt.Errorf("new user agent parser: cache size %d is negative", cacheSize)

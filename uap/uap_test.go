@@ -2,6 +2,8 @@ package uap_test
 
 import (
 	"fmt"
+	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -122,12 +124,44 @@ func TestPrefilterMatchesLibrary(t *testing.T) {
 		t.Fatal(err)
 	}
 	uas := append(sampleUAs(t), realisticUAs(100)...)
+	if testing.Short() {
+		uas = append(uas[:50], uas[len(uas)-20:]...)
+	}
 	uas = append(uas, "", " ", "Mozilla/5.0 \xff\xfe", "\u017fpider", "BOT", "x\u212aindle/1.0")
 	for _, ua := range uas {
 		if got, want := p.ParseFiltered(ua), uap.ParseLibrary(lib, ua); got != want {
 			t.Errorf("Parse(%q) = %+v, library gives %+v", ua, got, want)
 		}
 	}
+}
+
+// TestPrefilterMatchesLibraryCorpus runs the same comparison over a whole
+// file of user agents, one per line, named by $UAP_CORPUS (uap-go's "uas"
+// file of 100,000 is the intended one); it is skipped otherwise.
+func TestPrefilterMatchesLibraryCorpus(t *testing.T) {
+	path := os.Getenv("UAP_CORPUS")
+	if path == "" {
+		t.Skip("UAP_CORPUS not set")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newParser(t, 0)
+	lib, err := uaparser.New(uaparser.WithCacheSize(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	uas := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	bad := 0
+	for _, ua := range uas {
+		if got, want := p.ParseFiltered(ua), uap.ParseLibrary(lib, ua); got != want {
+			if bad++; bad <= 20 {
+				t.Errorf("Parse(%q) = %+v, library gives %+v", ua, got, want)
+			}
+		}
+	}
+	t.Logf("%d user agents, %d differences", len(uas), bad)
 }
 
 // FuzzParse checks that Parse never panics, returns an agent the native
@@ -199,34 +233,37 @@ func BenchmarkParseHitParallel(b *testing.B) {
 }
 
 // BenchmarkParseMiss measures the steady-state cost of a cache miss: after a
-// warm-up, every call parses a user agent the cache has not seen.
-// "browsers" are rotated versions of ten real browser user agents (what a
+// warm-up, every call parses without a cache. "browsers" are 200,000
+// distinct rotated versions of ten real browser user agents (what a
 // credential-stuffing tool sends); "rare" is a sample of uap-go's test
-// corpus, mostly crawlers and tools. "all-rules" runs every expression, as
-// uaparser itself does; "prefiltered" is what Parse does.
+// corpus, mostly crawlers and tools. "prefiltered" is what Parse does on a
+// miss; "library" is uaparser's own ParseUserAgent, ParseOs and ParseDevice.
 func BenchmarkParseMiss(b *testing.B) {
+	lib, err := uaparser.New(uaparser.WithCacheSize(1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := newParser(b, 0)
 	sets := []struct {
 		name string
-		uas  func(testing.TB) []string
-	}{
-		{"browsers", func(testing.TB) []string { return realisticUAs(200_000) }},
-		{"rare", sampleUAs},
-	}
+		uas  []string
+	}{{"browsers", realisticUAs(200_000)}, {"rare", sampleUAs(b)}}
 	for _, set := range sets {
-		uas := set.uas(b)
-		p := newParser(b, 0)
 		for _, mode := range []struct {
 			name  string
 			parse func(string) firebreak.Agent
-		}{{"prefiltered", p.ParseFiltered}, {"all-rules", p.ParseAll}} {
+		}{
+			{"prefiltered", p.ParseFiltered},
+			{"library", func(ua string) firebreak.Agent { return uap.ParseLibrary(lib, ua) }},
+		} {
 			b.Run(set.name+"/"+mode.name, func(b *testing.B) {
-				for _, ua := range uas[:20] {
+				for _, ua := range set.uas[:20] {
 					mode.parse(ua) // warm-up
 				}
 				b.ReportAllocs()
 				i := 0
 				for b.Loop() {
-					mode.parse(uas[i%len(uas)])
+					mode.parse(set.uas[i%len(set.uas)])
 					i++
 				}
 			})
