@@ -165,6 +165,9 @@ func (e *Event) validateOptional() error {
 	if e.FailureReason != "" && !oneOf(e.FailureReason, FailureReasons) {
 		return &FieldError{Field: "failure_reason", Reason: "must be one of " + strings.Join(FailureReasons, ", ")}
 	}
+	if e.Label != nil {
+		return checkText("label.cohort", e.Label.Cohort, MaxShortField, false)
+	}
 	return nil
 }
 

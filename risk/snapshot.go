@@ -13,7 +13,7 @@ import (
 // that a restart resumes from the snapshot plus the journal after it. The
 // policy is not part of the snapshot: it comes from configuration.
 
-var snapshotMagic = [8]byte{'F', 'B', 'R', 'I', 'S', 'K', '0', '2'}
+var snapshotMagic = [8]byte{'F', 'B', 'R', 'I', 'S', 'K', '0', '3'}
 
 // WriteTo writes the model state to w.
 func (m *Model) WriteTo(w io.Writer) (int64, error) {
@@ -104,6 +104,27 @@ func (e *encoder) u16s(vs []uint16) {
 	}
 }
 
+func (e *encoder) uvarint(v uint64) { e.bytes(binary.AppendUvarint(e.buf[:0], v)) }
+
+// sparse writes a table that is mostly zeros (sketches of a young model) as
+// runs: zeros, then literals. A snapshot of a small model stays small.
+func (e *encoder) sparse(vs []uint32) {
+	for i := 0; i < len(vs); {
+		z := i
+		for z < len(vs) && vs[z] == 0 {
+			z++
+		}
+		l := z
+		for l < len(vs) && (vs[l] != 0 || (l+1 < len(vs) && vs[l+1] != 0)) {
+			l++
+		}
+		e.uvarint(uint64(z - i))
+		e.uvarint(uint64(l - z))
+		e.u32s(vs[z:l])
+		i = l
+	}
+}
+
 func (e *encoder) profile(p *profile) {
 	e.u32s(p.keys[:])
 	e.u16s(p.meta[:])
@@ -118,8 +139,8 @@ func (e *encoder) profile(p *profile) {
 }
 
 func (e *encoder) population(p *population) {
-	e.u32s(p.cms)
-	e.u32s(p.moves)
+	e.sparse(p.cms)
+	e.sparse(p.moves)
 	e.u32s(p.total[:])
 	for l := range p.novel {
 		e.u32s(p.novel[l][:])
@@ -138,10 +159,12 @@ func (e *encoder) population(p *population) {
 
 func (e *encoder) sources(s *sourceStats) {
 	for _, t := range [][]sourceEntry{s.ip, s.prefix} {
+		flat := make([]uint32, 0, 4*len(t))
 		for i := range t {
 			x := &t[i]
-			e.u32s([]uint32{x.tag, x.min, x.lastAcct, uint32(x.fails)<<16 | uint32(x.attempts)})
+			flat = append(flat, x.tag, x.min, x.lastAcct, uint32(x.fails)<<16|uint32(x.attempts))
 		}
+		e.sparse(flat)
 	}
 	e.u64(math.Float64bits(s.fails))
 	e.u64(math.Float64bits(s.attempts))

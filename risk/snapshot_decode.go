@@ -3,6 +3,7 @@ package risk
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
 	"io"
 	"math"
 )
@@ -48,6 +49,30 @@ func (d *decoder) u16s(vs []uint16) {
 	}
 }
 
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, err := binary.ReadUvarint(d.r)
+	d.err = err
+	return v
+}
+
+// sparse reads a table written by encoder.sparse into vs.
+func (d *decoder) sparse(vs []uint32) {
+	clear(vs)
+	for i := 0; i < len(vs) && d.err == nil; {
+		z, l := d.uvarint(), d.uvarint()
+		if d.err == nil && (z > uint64(len(vs)-i) || l > uint64(len(vs)-i)-z || z+l == 0) {
+			d.err = errors.New("sparse table overruns its size")
+			return
+		}
+		i += int(z)
+		d.u32s(vs[i : i+int(l)])
+		i += int(l)
+	}
+}
+
 func (d *decoder) profile(p *profile) {
 	d.u32s(p.keys[:])
 	d.u16s(p.meta[:])
@@ -62,8 +87,8 @@ func (d *decoder) profile(p *profile) {
 }
 
 func (d *decoder) population(p *population) {
-	d.u32s(p.cms)
-	d.u32s(p.moves)
+	d.sparse(p.cms)
+	d.sparse(p.moves)
 	d.u32s(p.total[:])
 	for l := range p.novel {
 		d.u32s(p.novel[l][:])
@@ -80,9 +105,10 @@ func (d *decoder) population(p *population) {
 
 func (d *decoder) sources(s *sourceStats) {
 	for _, t := range [][]sourceEntry{s.ip, s.prefix} {
-		var w [4]uint32
+		flat := make([]uint32, 4*len(t))
+		d.sparse(flat)
 		for i := range t {
-			d.u32s(w[:])
+			w := flat[4*i : 4*i+4]
 			t[i] = sourceEntry{tag: w[0], min: w[1], lastAcct: w[2], fails: uint16(w[3] >> 16), attempts: uint16(w[3])}
 		}
 	}
