@@ -32,6 +32,7 @@ type BenchCommand struct {
 	batch          int
 	accounts       int
 	cpuProfile     string
+	url            string
 }
 
 func (c *BenchCommand) parseFlags(args []string) error {
@@ -43,6 +44,7 @@ func (c *BenchCommand) parseFlags(args []string) error {
 	fs.IntVar(&c.batch, "batch", 1000, "ingest: events per request")
 	fs.IntVar(&c.accounts, "accounts", 20000, "simulated accounts behind the traffic")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to `file`")
+	fs.StringVar(&c.url, "url", "", "load this running server (`URL`, open API) instead of starting one in-process")
 	fs.Usage = func() {
 		fmt.Fprint(c.stderr, "Usage: firebreak bench [flags] ingest|score\n\n  ingest  POST /api/v1/events with NDJSON batches; report events/s acknowledged\n  score   POST /api/v1/score at a fixed rate; report latency percentiles\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -71,23 +73,28 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 		}
 		return err
 	}
-	dir, err := os.MkdirTemp("", "firebreak-bench-")
-	if err != nil {
-		return err
+	url := c.url
+	if url == "" {
+		dir, err := os.MkdirTemp("", "firebreak-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		srv := NewServeCommand(io.Discard, c.stderr)
+		srv.Config.DataDir, srv.Config.Addr, srv.Config.LogLevel = dir, "127.0.0.1:0", "warn"
+		if err := srv.Open(ctx); err != nil {
+			srv.Close()
+			return err
+		}
+		defer srv.Close()
+		url = srv.Server.URL()
+		fmt.Fprintf(c.stdout, "in-process server %s, data %s (fsync on)\n", url, dir)
 	}
-	defer os.RemoveAll(dir)
-	srv := NewServeCommand(io.Discard, c.stderr)
-	srv.Config.DataDir, srv.Config.Addr, srv.Config.LogLevel = dir, "127.0.0.1:0", "warn"
-	if err := srv.Open(ctx); err != nil {
-		srv.Close()
-		return err
-	}
-	defer srv.Close()
 	lines, err := c.events()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "server %s, data %s (fsync on), %d simulated events\n", srv.Server.URL(), dir, len(lines))
+	fmt.Fprintf(c.stdout, "loading %s with %d simulated events\n", url, len(lines))
 	if c.cpuProfile != "" {
 		stop, err := startCPUProfile(c.cpuProfile)
 		if err != nil {
@@ -96,9 +103,9 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 		defer stop()
 	}
 	if c.what == "ingest" {
-		return c.ingest(ctx, srv.Server.URL(), lines)
+		return c.ingest(ctx, url, lines)
 	}
-	return c.score(ctx, srv.Server.URL(), lines)
+	return c.score(ctx, url, lines)
 }
 
 // events returns simulated events encoded as native NDJSON lines, re-timed
