@@ -127,7 +127,8 @@ func thresholdSourceHelp(source string) string {
 type pageData struct {
 	Stats      firebreak.EngineStats
 	Decisions  []decisionCount
-	MeterMax   float64 // the budget, or 1 when there is none
+	MeterMax   float64 // twice the budget (so over-spending shows), or 1 when there is none
+	MeterHigh  float64 // the budget: beyond it the meter turns to a warning
 	Risky      []*firebreak.ScoredLogin
 	RiskyError string
 	Open       bool // no token configured
@@ -140,9 +141,9 @@ type decisionCount struct {
 
 func (s *Server) handleIndex(w nethttp.ResponseWriter, r *nethttp.Request) {
 	st := s.cfg.Ingest.Stats()
-	data := &pageData{Stats: st, MeterMax: st.Budget, Open: s.cfg.Token == ""}
+	data := &pageData{Stats: st, MeterMax: 2 * st.Budget, MeterHigh: st.Budget, Open: s.cfg.Token == ""}
 	if data.MeterMax <= 0 {
-		data.MeterMax = 1
+		data.MeterMax, data.MeterHigh = 1, 1
 	}
 	for _, d := range []string{"allow", "challenge", "deny"} {
 		data.Decisions = append(data.Decisions, decisionCount{d, st.Decisions[d]})

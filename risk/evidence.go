@@ -34,6 +34,9 @@ type Evidence struct {
 	Rate          float64
 	Km, Kmh       float64
 	Minutes       int
+	// Move is P_pop/P_move for a new value: above 1 when few accounts that
+	// change move to this value, below 1 when many do.
+	Move float64
 	text          string
 }
 
@@ -44,7 +47,9 @@ func (r *Result) add(ev Evidence) {
 	}
 	r.LogLR += ev.LogLR
 	// Below a likelihood ratio of 2 a reason is not worth a person's time.
-	if ev.LogLR < math.Ln2 {
+	// A "rare" value the account mostly uses is no reason a person would
+	// follow: its ratio comes from how often the account changes.
+	if ev.LogLR < math.Ln2 || (ev.Kind == KindRare && ev.Rate >= 0.5) {
 		return
 	}
 	i := r.N
@@ -87,8 +92,9 @@ func (m *Model) hierarchyEvidence(p *profile, f *features, h int) Evidence {
 					break // a browser upgrade: expected, no evidence either way
 				}
 			}
-			ratio *= m.moveRatio(f, l, hi.last, h, parentPop) / pNew
-			ev = Evidence{Kind: KindNew, level: l, Trials: n, Rate: pNew}
+			move := m.moveRatio(f, l, hi.last, h, parentPop)
+			ratio *= move / pNew
+			ev = Evidence{Kind: KindNew, level: l, Trials: n, Rate: pNew, Move: move}
 			break
 		}
 		c := p.count(i)

@@ -24,14 +24,14 @@ func reason(e *firebreak.Event, ev *Evidence) string {
 	x := fmt.Sprintf("(risk ×%s)", factor(ev.LogLR))
 	switch ev.Kind {
 	case KindNew:
-		return fmt.Sprintf("%s never seen in %d earlier logins of this account; it changes %s in %s of logins %s",
-			valueName(e, ev.level), ev.Trials, levelNames[ev.level], percent(ev.Rate), x)
+		return fmt.Sprintf("%s never seen in %s of this account; it changes %s in %s of logins%s %s",
+			valueName(e, ev.level), plural(ev.Trials, "earlier login"), levelNames[ev.level], percent(ev.Rate), moveClause(ev.Move), x)
 	case KindRare:
 		return fmt.Sprintf("%s seen in only %s of this account's logins, but common among all logins %s",
 			valueName(e, ev.level), percent(ev.Rate), x)
 	case KindFailures:
-		return fmt.Sprintf("%d failed logins on this account from unfamiliar places in the last hour; only %s of successful logins follow that many %s",
-			ev.Count, percent(ev.Rate), x)
+		return fmt.Sprintf("%s on this account from unfamiliar places in the last hour; only %s of successful logins follow that many %s",
+			plural(ev.Count, "failed login"), percent(ev.Rate), x)
 	case KindTravel:
 		return fmt.Sprintf("%.0f km from the previous login %d min earlier (%.0f km/h); %s of legitimate logins move that fast %s",
 			ev.Km, ev.Minutes, ev.Kmh, percent(ev.Rate), x)
@@ -40,6 +40,26 @@ func reason(e *firebreak.Event, ev *Evidence) string {
 			sourceName(e.IP, ev.level), ev.Count, ev.Trials, x)
 	case KindReputation:
 		return fmt.Sprintf("%s %s", ev.text, x)
+	}
+	return ""
+}
+
+// plural writes "1 earlier login" or "212 earlier logins".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// moveClause says how the value compares with where accounts that change
+// usually go, when that weighs at least a factor of two either way.
+func moveClause(move float64) string {
+	switch {
+	case move >= 2:
+		return ", and accounts that change rarely move to it"
+	case move > 0 && move <= 0.5:
+		return ", though it is a common destination for accounts that change"
 	}
 	return ""
 }

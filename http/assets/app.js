@@ -30,8 +30,8 @@
     });
     var meter = document.getElementById("budget-meter");
     if (meter) {
-      meter.max = stats.challenge_budget > 0 ? stats.challenge_budget : 1;
-      meter.high = meter.max;
+      meter.max = stats.challenge_budget > 0 ? 2 * stats.challenge_budget : 1;
+      meter.high = stats.challenge_budget > 0 ? stats.challenge_budget : 1;
       meter.value = stats.challenge_rate || 0;
       meter.textContent = formats.pct(stats.challenge_rate || 0);
     }
