@@ -37,7 +37,7 @@ type Evidence struct {
 	// Move is P_pop/P_move for a new value: above 1 when few accounts that
 	// change move to this value, below 1 when many do.
 	Move float64
-	text          string
+	text string
 }
 
 // add folds ev into the result, keeping the strongest reasons.
