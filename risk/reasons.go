@@ -52,14 +52,14 @@ func plural(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-// moveClause says how the value compares with where accounts that change
-// usually go, when that weighs at least a factor of two either way.
+// moveClause compares the value with where accounts that change usually
+// go, when that weighs at least a factor of two either way.
 func moveClause(move float64) string {
 	switch {
 	case move >= 2:
-		return ", and accounts that change rarely move to it"
+		return fmt.Sprintf(", and accounts that change go there %.0f× less often than logins come from there", move)
 	case move > 0 && move <= 0.5:
-		return ", though it is a common destination for accounts that change"
+		return fmt.Sprintf(", though accounts that change go there %.0f× more often than logins come from there", 1/move)
 	}
 	return ""
 }
