@@ -31,26 +31,32 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("firebreak error: code=%s message=%s", e.Code, e.Message)
 }
 
-// ErrorCode returns the code of the root error if it is a *Error, and EINTERNAL
-// otherwise (nil gives "").
+// ErrorCode returns the code of the root error if it is a *Error, EINVALID
+// for a *FieldError (bad input), and EINTERNAL otherwise (nil gives "").
 func ErrorCode(err error) string {
 	var e *Error
+	var fe *FieldError
 	if err == nil {
 		return ""
 	} else if errors.As(err, &e) {
 		return e.Code
+	} else if errors.As(err, &fe) {
+		return EINVALID
 	}
 	return EINTERNAL
 }
 
-// ErrorMessage returns the user-facing message of a *Error, or a generic
-// message for internal errors so that no detail leaks.
+// ErrorMessage returns the user-facing message of a *Error or *FieldError,
+// or a generic message for internal errors so that no detail leaks.
 func ErrorMessage(err error) string {
 	var e *Error
+	var fe *FieldError
 	if err == nil {
 		return ""
 	} else if errors.As(err, &e) {
 		return e.Message
+	} else if errors.As(err, &fe) {
+		return fe.Error()
 	}
 	return "Internal error."
 }

@@ -1,6 +1,7 @@
 package firebreak_test
 
 import (
+	"fmt"
 	"math"
 	"net/netip"
 	"strings"
@@ -93,6 +94,16 @@ func TestErrorCodeAndMessage(t *testing.T) {
 	}
 	if got := firebreak.ErrorMessage(plain); strings.Contains(got, "disk") {
 		t.Errorf("ErrorMessage(plain) = %q leaks the internal detail", got)
+	}
+}
+
+func TestFieldErrorIsInvalidInput(t *testing.T) {
+	err := fmt.Errorf("decode: %w", &firebreak.FieldError{Field: "ip", Reason: "required"})
+	if got := firebreak.ErrorCode(err); got != firebreak.EINVALID {
+		t.Errorf("ErrorCode = %q, want %q", got, firebreak.EINVALID)
+	}
+	if got, want := firebreak.ErrorMessage(err), "field ip: required"; got != want {
+		t.Errorf("ErrorMessage = %q, want %q", got, want)
 	}
 }
 
