@@ -18,6 +18,7 @@ import (
 
 	"firebreak"
 	"firebreak/config"
+	"firebreak/detect"
 	"firebreak/engine"
 	"firebreak/eval"
 	"firebreak/ingest"
@@ -35,6 +36,8 @@ type ReplayCommand struct {
 	policy                                                        firebreak.Policy
 	decodeOnly                                                    bool
 	cpuProfile                                                    string
+	noDetect                                                      bool
+	incidentsPath                                                 string
 }
 
 func (c *ReplayCommand) parseFlags(args []string) error {
@@ -47,6 +50,8 @@ func (c *ReplayCommand) parseFlags(args []string) error {
 	fs.StringVar(&c.reportFormat, "report", "text", "text or json")
 	fs.StringVar(&c.baseline, "baseline", "", "also run a baseline rule in the same pass: naive")
 	fs.Float64Var(&c.maxChallenge, "max-challenge-rate", -1, "exit 3 when the legitimate challenge rate exceeds `R` (e.g. 0.01)")
+	fs.BoolVar(&c.noDetect, "no-detect", false, "score only: skip campaign detection (to measure what it costs)")
+	fs.StringVar(&c.incidentsPath, "incidents", "", "write the incidents found, with the account ids of each tier, as JSON to `file`")
 	fs.BoolVar(&c.decodeOnly, "decode-only", false, "only read and decode the input and report the speed (the benchmark's yardstick)")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile to `file`")
 	fs.Usage = func() {
@@ -65,6 +70,8 @@ func (c *ReplayCommand) parseFlags(args []string) error {
 		return usageError(fs, c.stderr, "--report %q: want text or json", c.reportFormat)
 	case c.baseline != "" && c.baseline != "naive":
 		return usageError(fs, c.stderr, "--baseline %q: want naive", c.baseline)
+	case c.noDetect && c.incidentsPath != "":
+		return usageError(fs, c.stderr, "--incidents needs detection; drop --no-detect")
 	case c.maxChallenge > 1:
 		return usageError(fs, c.stderr, "--max-challenge-rate %g: want a share in [0, 1]", c.maxChallenge)
 	}
@@ -118,11 +125,17 @@ func (c *ReplayCommand) Run(ctx context.Context, args []string) error {
 		return fmt.Errorf("load user agent parser: %w", err)
 	}
 	r := &replayer{
-		pipe:   engine.NewPipeline(risk.New(risk.Config{Policy: c.policy})),
 		scores: scores,
 		model:  &eval.Report{Name: "firebreak"},
 		stderr: c.stderr,
 	}
+	cfg := risk.Config{Policy: c.policy}
+	if !c.noDetect {
+		// Detection feeds source reputation back into the score, as in serve.
+		r.det = detect.New(detect.DefaultConfig())
+		cfg.Reputation = r.det
+	}
+	r.pipe = engine.NewPipeline(risk.New(cfg))
 	if c.baseline == "naive" {
 		r.naive = eval.NewNaiveRule(5, time.Hour)
 		r.naiveReport = &eval.Report{Name: r.naive.String()}
@@ -142,6 +155,15 @@ func (c *ReplayCommand) Run(ctx context.Context, args []string) error {
 			return fmt.Errorf("write scores file: %w", err)
 		}
 	}
+	if r.det != nil {
+		campaigns := r.det.Campaigns()
+		r.incidents = newIncidentReport(campaigns, &r.truth)
+		if c.incidentsPath != "" {
+			if err := writeIncidents(c.incidentsPath, campaigns); err != nil {
+				return err
+			}
+		}
+	}
 	if err := c.writeReport(r); err != nil {
 		return err
 	}
@@ -156,6 +178,9 @@ func (c *ReplayCommand) Run(ctx context.Context, args []string) error {
 func (c *ReplayCommand) writeReport(r *replayer) error {
 	if c.reportFormat == "json" {
 		out := map[string]any{"model": r.model, "rejected": r.rejected, "thresholds": r.pipe.Model().Thresholds()}
+		if r.det != nil {
+			out["incidents"] = r.incidents
+		}
 		if r.naiveReport != nil {
 			r.naiveReport.Elapsed = r.model.Elapsed
 			out["baseline"] = r.naiveReport
@@ -166,11 +191,17 @@ func (c *ReplayCommand) writeReport(r *replayer) error {
 	}
 	t := r.pipe.Model().Thresholds()
 	fmt.Fprintf(c.stdout, "rejected lines:  %d\nthresholds:      challenge %.4f, deny %.4f (%s, %d scores observed)\n\n", r.rejected, t.Challenge, t.Deny, t.Source, t.Observed)
+	var err error
 	if r.naiveReport != nil {
 		r.naiveReport.Elapsed = r.model.Elapsed
-		return eval.WriteComparison(c.stdout, r.model, r.naiveReport)
+		err = eval.WriteComparison(c.stdout, r.model, r.naiveReport)
+	} else {
+		err = r.model.WriteText(c.stdout)
 	}
-	return r.model.WriteText(c.stdout)
+	if r.det != nil {
+		r.incidents.writeText(c.stdout)
+	}
+	return err
 }
 
 func openInput(path string) (io.ReadCloser, int64, error) {

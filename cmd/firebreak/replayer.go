@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"firebreak"
+	"firebreak/detect"
 	"firebreak/engine"
 	"firebreak/eval"
 	"firebreak/ingest"
@@ -28,6 +29,9 @@ type replayer struct {
 	stderr      io.Writer
 	rejected    int64
 	buf         []byte
+	det         *detect.Detector // nil with --no-detect
+	truth       eval.Truth
+	incidents   incidentReport
 }
 
 const replayBatch = 1024
@@ -54,6 +58,9 @@ func (r *replayer) run(ctx context.Context, dec *ingest.Decoder) error {
 			for k := range b {
 				if b[k].err == nil {
 					r.pipe.Process(&b[k].ev, &b[k].res)
+					if r.det != nil {
+						r.det.Observe(&b[k].ev, b[k].res.Score)
+					}
 				}
 			}
 			scored <- b
@@ -129,6 +136,7 @@ func (r *replayer) report(i int, it *item) {
 	e, res := &it.ev, &it.res
 	a := firebreak.Assessment{Score: res.Score, Decision: res.Decision}
 	r.model.Add(e, a)
+	r.truth.Add(e)
 	if r.naive != nil {
 		r.naiveReport.Add(e, r.naive.Assess(e))
 	}
