@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"firebreak"
+	"firebreak/detect"
 	"firebreak/ingest"
 	"firebreak/risk"
 )
@@ -39,9 +40,16 @@ type Config struct {
 	// SnapshotEvery is the number of scored events between snapshots
 	// (0: only on Close).
 	SnapshotEvery int64
-	// Reputation is passed to the risk model.
+	// Reputation is passed to the risk model. When Detect is set and
+	// Reputation is not, the detector's campaigns are the reputation.
 	Reputation risk.Reputation
-	Logger     *slog.Logger
+	// Detect, when set, runs campaign detection on every scored event.
+	Detect *detect.Config
+	// Incidents, when set with Detect, receives the campaigns as incidents
+	// every SyncEvery (default 2 s).
+	Incidents firebreak.IncidentService
+	SyncEvery time.Duration
+	Logger    *slog.Logger
 }
 
 // DefaultConfig returns the configuration used by `firebreak serve`.
@@ -67,6 +75,8 @@ type Engine struct {
 	done    chan struct{}
 	closeMu sync.Once
 	risky   *riskyWriter
+	det     *detect.Detector // nil without Config.Detect
+	sync    *incidentSync    // nil without Config.Incidents
 }
 
 // batch is a run of journaled events with contiguous sequence numbers.
@@ -91,14 +101,27 @@ func New(cfg Config, j Journal, s Snapshots, logins firebreak.LoginService) *Eng
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = DefaultConfig().QueueSize
 	}
-	model := risk.New(risk.Config{Policy: cfg.Policy, Reputation: cfg.Reputation})
-	return &Engine{
+	if cfg.SyncEvery <= 0 {
+		cfg.SyncEvery = 2 * time.Second
+	}
+	e := &Engine{
 		cfg: cfg, journal: j, snapshots: s, logins: logins, log: cfg.Logger,
-		pipe:  NewPipeline(model),
 		queue: make(chan batch, 4096),
 		done:  make(chan struct{}),
 		risky: newRiskyWriter(logins, cfg.Logger),
 	}
+	rcfg := risk.Config{Policy: cfg.Policy, Reputation: cfg.Reputation}
+	if cfg.Detect != nil {
+		e.det = detect.New(*cfg.Detect)
+		if rcfg.Reputation == nil {
+			rcfg.Reputation = e.det
+		}
+		if cfg.Incidents != nil {
+			e.sync = newIncidentSync(cfg.Incidents, cfg.Logger)
+		}
+	}
+	e.pipe = NewPipeline(risk.New(rcfg))
+	return e
 }
 
 // Open restores the latest snapshot and starts the scoring loop, which first
@@ -110,14 +133,20 @@ func (e *Engine) Open() error {
 	}
 	loopCtx, stopLoop := context.WithCancel(context.Background())
 	riskyCtx, stopRisky := context.WithCancel(context.Background())
-	// Stop scoring first, then let the writer store what scoring produced.
+	// Stop scoring first, then let the writers store what scoring produced.
 	e.stop = func() {
 		stopLoop()
 		<-e.done
 		stopRisky()
+		if e.sync != nil {
+			<-e.sync.done
+		}
 	}
 	end := e.journal.LastSeq()
 	go e.risky.run(riskyCtx)
+	if e.sync != nil {
+		go e.sync.run(riskyCtx)
+	}
 	go e.loop(loopCtx, seq, end)
 	return nil
 }

@@ -35,12 +35,18 @@ func (e *Engine) loop(ctx context.Context, snapSeq, end uint64) {
 	pending := map[uint64]batch{}
 	var r risk.Result
 	sinceSnap := int64(0)
+	tick := time.NewTicker(e.cfg.SyncEvery)
+	defer tick.Stop()
+	e.offerCampaigns()
 	for {
 		select {
 		case <-ctx.Done():
 			e.drain(pending, &next, &r)
+			e.offerCampaigns()
 			e.snapshot(next - 1)
 			return
+		case <-tick.C:
+			e.offerCampaigns()
 		case b := <-e.queue:
 			pending[b.first] = b
 			sinceSnap += e.runReady(pending, &next, &r)
@@ -89,6 +95,9 @@ func (e *Engine) score(b batch, r *risk.Result) {
 	for i := range b.events {
 		ev := &b.events[i]
 		e.pipe.Process(ev, r)
+		if e.det != nil {
+			e.det.Observe(ev, r.Score)
+		}
 		if b.reply != nil {
 			b.reply <- verdict{a: Assessment(ev, r), t: e.pipe.model.Thresholds()}
 		}
@@ -121,6 +130,9 @@ func (e *Engine) replay(snapSeq, end uint64) (uint64, error) {
 			return fmt.Errorf("journal record %d: %w", seq, err)
 		}
 		e.pipe.Process(&ev, &r)
+		if e.det != nil {
+			e.det.Observe(&ev, r.Score)
+		}
 		if r.Decision >= firebreak.Challenge {
 			e.risky.add(&firebreak.ScoredLogin{Seq: seq, Event: ev, Assessment: Assessment(&ev, &r)})
 		}
@@ -133,6 +145,13 @@ func (e *Engine) replay(snapSeq, end uint64) (uint64, error) {
 	e.pipe.Refresh()
 	e.log.Info("replayed journal", "from", snapSeq+1, "to", next-1, "took", time.Since(start).Round(time.Millisecond))
 	return next, nil
+}
+
+// offerCampaigns hands the detector's campaigns to the incident writer.
+func (e *Engine) offerCampaigns() {
+	if e.det != nil && e.sync != nil {
+		e.sync.submit(e.det.Campaigns())
+	}
 }
 
 // snapshot writes the model state covering events up to seq and drops the

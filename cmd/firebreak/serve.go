@@ -15,6 +15,7 @@ import (
 
 	"firebreak"
 	"firebreak/config"
+	"firebreak/detect"
 	"firebreak/engine"
 	fbhttp "firebreak/http"
 	"firebreak/journal"
@@ -50,6 +51,8 @@ type ServeCommand struct {
 	journal        *journal.Journal
 	Engine         *engine.Engine
 	Server         *fbhttp.Server
+	// Incidents is the store the engine opens incidents in.
+	Incidents firebreak.IncidentService
 }
 
 // NewServeCommand returns a command with default configuration.
@@ -128,6 +131,12 @@ func (c *ServeCommand) Open(ctx context.Context) error {
 	logins := sqlite.NewLoginStore(c.db)
 	cfg := c.Config.Engine
 	cfg.Logger = c.Logger
+	if cfg.Detect == nil {
+		dc := detect.DefaultConfig()
+		cfg.Detect = &dc
+	}
+	c.Incidents = sqlite.NewIncidentStore(c.db)
+	cfg.Incidents = c.Incidents
 	c.Engine = engine.New(cfg, j, journal.SnapshotDir(filepath.Join(c.Config.DataDir, "snapshots")), logins)
 	if err := c.Engine.Open(); err != nil {
 		return fmt.Errorf("open engine: %w", err)
