@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/goccy/go-yaml"
@@ -33,7 +34,8 @@ func ParsePolicy(data []byte) (firebreak.Policy, error) {
 	p := firebreak.DefaultPolicy()
 	if len(bytes.TrimSpace(data)) > 0 {
 		dec := yaml.NewDecoder(bytes.NewReader(data), yaml.Strict())
-		if err := dec.Decode(&p); err != nil {
+		// A file of comments only is an empty document: the defaults.
+		if err := dec.Decode(&p); err != nil && !errors.Is(err, io.EOF) {
 			return firebreak.Policy{}, firebreak.Errorf(firebreak.EINVALID, "%s", yaml.FormatError(err, false, true))
 		}
 	}

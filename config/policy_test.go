@@ -15,6 +15,7 @@ func TestParsePolicy(t *testing.T) {
 		check     func(p firebreak.Policy) bool
 	}{
 		{"empty gives defaults", "", "", func(p firebreak.Policy) bool { return p == firebreak.DefaultPolicy() }},
+		{"comments only give defaults", "# nothing set yet\n", "", func(p firebreak.Policy) bool { return p == firebreak.DefaultPolicy() }},
 		{"budgets", "challenge_budget: 0.02\ndeny_budget: 0.002\n", "", func(p firebreak.Policy) bool {
 			return p.ChallengeBudget == 0.02 && p.DenyBudget == 0.002 && p.WarmUp == 5000
 		}},

@@ -271,6 +271,6 @@ func summary(c *detect.Campaign) string {
 	if c.Attempts > 0 {
 		rate = float64(c.Successes) / float64(c.Attempts) * 100
 	}
-	return fmt.Sprintf("%d attempts, %.1f%% successful, %d on accounts that do not exist; %d accounts compromised, %d at risk, %d targeted (detection campaign %s).",
+	return fmt.Sprintf("%d attempts, %.1f%% successful, %d on accounts that do not exist; accounts: %d compromised, %d at risk, %d targeted (detection campaign %s).",
 		c.Attempts, rate, c.UnknownAccounts, c.Compromised, c.AtRisk, c.Targeted, c.ID)
 }
