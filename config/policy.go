@@ -34,9 +34,14 @@ func ParsePolicy(data []byte) (firebreak.Policy, error) {
 	p := firebreak.DefaultPolicy()
 	if len(bytes.TrimSpace(data)) > 0 {
 		dec := yaml.NewDecoder(bytes.NewReader(data), yaml.Strict())
-		// A file of comments only is an empty document: the defaults.
-		if err := dec.Decode(&p); err != nil && !errors.Is(err, io.EOF) {
+		q := p
+		switch err := dec.Decode(&q); {
+		case errors.Is(err, io.EOF):
+			// A file of comments only is an empty document: the defaults.
+		case err != nil:
 			return firebreak.Policy{}, firebreak.Errorf(firebreak.EINVALID, "%s", yaml.FormatError(err, false, true))
+		default:
+			p = q
 		}
 	}
 	if err := p.Validate(); err != nil {
