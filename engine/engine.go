@@ -67,16 +67,18 @@ type Engine struct {
 	log       *slog.Logger
 	pipe      *Pipeline
 
-	queue   chan batch
-	queued  atomic.Int64 // events enqueued but not yet scored
-	ready   atomic.Bool
-	snapSeq atomic.Uint64 // journal position of the latest snapshot
-	stop    context.CancelFunc
-	done    chan struct{}
-	closeMu sync.Once
-	risky   *riskyWriter
-	det     *detect.Detector // nil without Config.Detect
-	sync    *incidentSync    // nil without Config.Incidents
+	queue    chan batch
+	queued   atomic.Int64 // events enqueued but not yet scored
+	ready    atomic.Bool
+	snapSeq  atomic.Uint64 // journal position of the latest snapshot
+	snapBusy atomic.Bool   // a background snapshot is being written
+	snapWG   sync.WaitGroup
+	stop     context.CancelFunc
+	done     chan struct{}
+	closeMu  sync.Once
+	risky    *riskyWriter
+	det      *detect.Detector // nil without Config.Detect
+	sync     *incidentSync    // nil without Config.Incidents
 }
 
 // batch is a run of journaled events with contiguous sequence numbers.

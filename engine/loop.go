@@ -51,7 +51,7 @@ func (e *Engine) loop(ctx context.Context, snapSeq, end uint64) {
 			pending[b.first] = b
 			sinceSnap += e.runReady(pending, &next, &r)
 			if e.cfg.SnapshotEvery > 0 && sinceSnap >= e.cfg.SnapshotEvery {
-				e.snapshot(next - 1)
+				e.snapshotInBackground(next - 1)
 				sinceSnap = 0
 			}
 		}
@@ -154,15 +154,39 @@ func (e *Engine) offerCampaigns() {
 	}
 }
 
-// snapshot writes the model state covering events up to seq and drops the
-// journal segments the previous snapshot no longer needs.
+// snapshot writes the model state covering events up to seq, on the loop,
+// after any snapshot still being written in the background (shutdown).
 func (e *Engine) snapshot(seq uint64) {
-	if seq == 0 || seq == e.snapSeq.Load() {
+	e.snapWG.Wait()
+	e.writeSnapshot(seq, e.pipe.model)
+}
+
+// snapshotInBackground copies the model (a memory copy, tens of
+// milliseconds at a million accounts) and writes the copy on another
+// goroutine, so that scoring pauses for the copy and not for the disk. If the
+// previous background snapshot is still being written, it skips this one.
+func (e *Engine) snapshotInBackground(seq uint64) {
+	if !e.snapBusy.CompareAndSwap(false, true) {
+		return
+	}
+	clone := e.pipe.model.Clone()
+	e.snapWG.Add(1)
+	go func() {
+		defer e.snapWG.Done()
+		defer e.snapBusy.Store(false)
+		e.writeSnapshot(seq, clone)
+	}()
+}
+
+// writeSnapshot writes model as the snapshot at seq and drops the journal
+// segments the previous snapshot no longer needs.
+func (e *Engine) writeSnapshot(seq uint64, model *risk.Model) {
+	if seq == 0 || seq <= e.snapSeq.Load() {
 		return
 	}
 	start := time.Now()
 	err := e.snapshots.Write(seq, func(w io.Writer) error {
-		_, err := e.pipe.model.WriteTo(w)
+		_, err := model.WriteTo(w)
 		return err
 	})
 	if err != nil {

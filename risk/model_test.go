@@ -224,6 +224,21 @@ func TestSnapshotRoundTrip(t *testing.T) {
 			t.Fatalf("event %d after restore: %+v, want %+v", i, got, want)
 		}
 	}
+	// A clone writes the same snapshot, and scoring the original afterwards
+	// leaves the clone untouched.
+	m2 := population(t, 80)
+	clone := m2.Clone()
+	assess(m2, home("alice", 200))
+	var a, b bytes.Buffer
+	if _, err := clone.WriteTo(&a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := population(t, 80).WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Error("a clone taken before more scoring does not write the state it was taken at")
+	}
 	if _, err := restored.ReadFrom(bytes.NewReader(buf.Bytes()[:buf.Len()/2])); err == nil {
 		t.Error("truncated snapshot: want an error")
 	}

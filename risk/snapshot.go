@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 )
 
 // Snapshots hold the whole model state in a little-endian binary layout, so
@@ -176,4 +177,19 @@ func (e *encoder) budget(b *budget) {
 	}
 	e.u64(math.Float64bits(b.total))
 	e.u64(uint64(b.observed))
+}
+
+// Clone returns a deep copy of the model, so that a snapshot can be written
+// from the copy while the original goes on scoring. The copy shares the
+// policy and the reputation hook, and must only be written, not scored with.
+func (m *Model) Clone() *Model {
+	c := *m
+	c.index.slots = slices.Clone(m.index.slots)
+	c.profiles = slices.Clone(m.profiles)
+	c.arena = slices.Clone(m.arena)
+	c.pop.cms = slices.Clone(m.pop.cms)
+	c.pop.moves = slices.Clone(m.pop.moves)
+	c.src.ip = slices.Clone(m.src.ip)
+	c.src.prefix = slices.Clone(m.src.prefix)
+	return &c
 }
