@@ -35,6 +35,9 @@ const ShutdownTimeout = 10 * time.Second
 type Config struct {
 	Ingest firebreak.IngestService
 	Logins firebreak.LoginService
+	// Incidents serves the /api/v1/incidents routes; nil leaves them
+	// registered but answering 503 ("unavailable") with a message saying so.
+	Incidents firebreak.IncidentService
 	// Agents parses user agent strings of incoming events; nil leaves
 	// Event.Agent empty.
 	Agents ingest.AgentParser

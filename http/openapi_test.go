@@ -29,9 +29,11 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 	if len(routes) == 0 {
 		t.Fatal("no routes")
 	}
+	paths := make(map[string]bool)
 	for _, pattern := range routes {
 		method, path, _ := strings.Cut(pattern, " ")
 		path = strings.ReplaceAll(path, "{$}", "") // "/{$}" is the exact path "/"
+		paths[path] = true
 		op, ok := doc.Paths[path][strings.ToLower(method)]
 		if !ok {
 			t.Errorf("route %q is not in openapi.yaml", pattern)
@@ -41,7 +43,7 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 			t.Errorf("route %q has no responses in openapi.yaml", pattern)
 		}
 	}
-	if got, want := len(doc.Paths), len(routes); got != want {
+	if got, want := len(doc.Paths), len(paths); got != want {
 		t.Errorf("openapi.yaml has %d paths, the route table %d: stale entries?", got, want)
 	}
 }

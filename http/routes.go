@@ -20,6 +20,12 @@ func (s *Server) routes() []route {
 		{"GET /api/v1/stats", s.handleStats, true},
 		{"GET /api/v1/logins", s.handleLogins, true},
 		{"GET /api/v1/stream", s.handleStream, true},
+		{"GET /api/v1/incidents", s.handleListIncidents, true},
+		{"GET /api/v1/incidents/{id}", s.handleGetIncident, true},
+		{"PATCH /api/v1/incidents/{id}", s.handleUpdateIncident, true},
+		{"GET /api/v1/incidents/{id}/accounts", s.handleIncidentAccounts, true},
+		{"POST /api/v1/incidents/{id}/accounts/{account}/move", s.handleMoveAccount, true},
+		{"GET /api/v1/incidents/{id}/timeline", s.handleIncidentTimeline, true},
 		{"GET /api/v1/openapi.yaml", s.handleOpenAPI, false},
 
 		{"GET /healthz", s.handleHealthz, false},

@@ -63,6 +63,16 @@ func TestServeEndToEnd(t *testing.T) {
 	})
 	t.Run("metrics", func(t *testing.T) { checkMetrics(t, base) })
 	t.Run("page", func(t *testing.T) { checkPage(t, base) })
+	t.Run("incidents", func(t *testing.T) {
+		// The incident store is wired: an empty list, not a 503.
+		code, body := get(t, base+"/api/v1/incidents")
+		if code != 200 || !strings.Contains(body, `"incidents":[]`) {
+			t.Errorf("GET /api/v1/incidents = %d %s, want 200 with an empty list", code, body)
+		}
+		if code, _ := get(t, base+"/api/v1/incidents/42"); code != 404 {
+			t.Errorf("GET /api/v1/incidents/42 = %d, want 404", code)
+		}
+	})
 
 	if err := c.Close(); err != nil {
 		t.Fatalf("close: %v\nlogs:\n%s", err, logs.String())

@@ -148,7 +148,7 @@ func (c *ServeCommand) Open(ctx context.Context) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	c.Server = fbhttp.NewServer(fbhttp.Config{
-		Ingest: c.Engine, Logins: logins, Agents: agents, Logger: c.Logger,
+		Ingest: c.Engine, Logins: logins, Incidents: c.Incidents, Agents: agents, Logger: c.Logger,
 		Registry: reg, Token: c.Config.Token,
 	})
 	if err := c.Server.Open(c.Config.Addr); err != nil {
