@@ -263,7 +263,9 @@ func title(c *detect.Campaign) string {
 	if name == "" {
 		name = c.Kind.String()
 	}
-	return fmt.Sprintf("%s from %d addresses in %d networks", name, c.SourceIPs, len(c.Networks))
+	// No counts in the title: they grow while the incident is open, and the
+	// tier counts and sources on the incident are the live figures.
+	return fmt.Sprintf("%s (detection campaign %s)", name, c.ID)
 }
 
 func summary(c *detect.Campaign) string {
@@ -271,6 +273,6 @@ func summary(c *detect.Campaign) string {
 	if c.Attempts > 0 {
 		rate = float64(c.Successes) / float64(c.Attempts) * 100
 	}
-	return fmt.Sprintf("%d attempts, %.1f%% successful, %d on accounts that do not exist; accounts: %d compromised, %d at risk, %d targeted (detection campaign %s).",
-		c.Attempts, rate, c.UnknownAccounts, c.Compromised, c.AtRisk, c.Targeted, c.ID)
+	return fmt.Sprintf("When detected: %d attempts from %d addresses in %d networks, %.1f%% successful, %d on accounts that do not exist; accounts: %d compromised, %d at risk, %d targeted.",
+		c.Attempts, c.SourceIPs, len(c.Networks), rate, c.UnknownAccounts, c.Compromised, c.AtRisk, c.Targeted)
 }

@@ -62,13 +62,16 @@ func newPage() (*page, error) {
 		return p, fmt.Errorf("load assets: %w", err)
 	}
 	p.tmpl, err = template.New("").Funcs(template.FuncMap{
-		"asset":  p.assetURL,
-		"count":  count,
-		"pct":    func(v float64) string { return fmt.Sprintf("%.2f%%", v*100) },
-		"score":  func(v float64) string { return fmt.Sprintf("%.2f", v) },
-		"clock":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") },
-		"iso":    func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"source": thresholdSourceHelp,
+		"asset":       p.assetURL,
+		"count":       count,
+		"pct":         func(v float64) string { return fmt.Sprintf("%.2f%%", v*100) },
+		"score":       func(v float64) string { return fmt.Sprintf("%.2f", v) },
+		"clock":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") },
+		"iso":         func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"source":      thresholdSourceHelp,
+		"label":       func(v any) string { return label(fmt.Sprint(v)) },
+		"incidentURL": incidentURL,
+		"accountURL":  accountURL,
 	}).ParseFS(htmlFS, "html/*.html")
 	if err != nil {
 		return p, fmt.Errorf("parse templates: %w", err)
@@ -132,6 +135,8 @@ type pageData struct {
 	Risky      []*firebreak.ScoredLogin
 	RiskyError string
 	Open       bool // no token configured
+	// OpenIncidents is the incident card; nil without an incident service.
+	OpenIncidents *openIncidents
 }
 
 type decisionCount struct {
@@ -154,6 +159,7 @@ func (s *Server) handleIndex(w nethttp.ResponseWriter, r *nethttp.Request) {
 		data.RiskyError = firebreak.ErrorMessage(err)
 	}
 	data.Risky = risky
+	data.OpenIncidents = s.countOpenIncidents(r.Context())
 	s.render(w, r, "index.html", data)
 }
 
@@ -172,9 +178,14 @@ func (s *Server) findRisky(r *nethttp.Request) ([]*firebreak.ScoredLogin, error)
 	return s.cfg.Logins.FindScored(r.Context(), firebreak.LoginFilter{MinDecision: firebreak.Challenge, Limit: riskyLimit})
 }
 
-// render executes a template into a buffer first, so that a template error
-// becomes a clean 500 instead of half a page.
+// render renders a template with status 200; see renderStatus.
 func (s *Server) render(w nethttp.ResponseWriter, r *nethttp.Request, name string, data any) {
+	s.renderStatus(w, r, nethttp.StatusOK, name, data)
+}
+
+// renderStatus executes a template into a buffer first, so that a template
+// error becomes a clean 500 instead of half a page.
+func (s *Server) renderStatus(w nethttp.ResponseWriter, r *nethttp.Request, status int, name string, data any) {
 	var buf bytes.Buffer
 	if s.page.tmpl == nil {
 		s.writeError(w, r, fmt.Errorf("render %s: templates failed to parse", name))
@@ -190,6 +201,7 @@ func (s *Server) render(w nethttp.ResponseWriter, r *nethttp.Request, name strin
 	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
+	w.WriteHeader(status)
 	_, _ = buf.WriteTo(w)
 }
 

@@ -34,6 +34,9 @@ func (s *Server) routes() []route {
 
 		{"GET /{$}", s.handleIndex, true},
 		{"GET /partials/risky", s.handleRiskyPartial, true},
+		{"GET /incidents", s.handleIncidentsPage, true},
+		{"GET /incidents/{id}", s.handleIncidentPage, true},
+		{"GET /accounts/{account}", s.handleAccountPage, true},
 		{"GET /assets/{file}", s.handleAsset, false},
 	}
 }
