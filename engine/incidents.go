@@ -34,6 +34,10 @@ type tracked struct {
 	tiers    map[string]detect.Tier
 	sources  map[string]bool
 	quiet    bool
+	// frozen: the campaign is one a resolved incident already recorded
+	// (found again in the journal replayed after a restart); nothing is
+	// written for it.
+	frozen bool
 }
 
 func newIncidentSync(store firebreak.IncidentService, log *slog.Logger) *incidentSync {
@@ -86,14 +90,16 @@ func (s *incidentSync) syncAll(campaigns []detect.Campaign) {
 func (s *incidentSync) sync(ctx context.Context, c *detect.Campaign) error {
 	t := s.byCampaign[c.ID]
 	if t == nil {
-		if !c.Active {
-			return nil // found and gone before we saw it: nothing to act on
-		}
+		// A campaign that began and ended between two passes (a backfill,
+		// a fast replay) still becomes an incident, opened and resolved.
 		var err error
 		if t, err = s.open(ctx, c); err != nil {
 			return err
 		}
 		s.byCampaign[c.ID] = t
+	}
+	if t.frozen {
+		return nil
 	}
 	if err := s.addAccounts(ctx, t, c); err != nil {
 		return err
@@ -112,8 +118,11 @@ func (s *incidentSync) sync(ctx context.Context, c *detect.Campaign) error {
 func (s *incidentSync) open(ctx context.Context, c *detect.Campaign) (*tracked, error) {
 	t := &tracked{tiers: map[string]detect.Tier{}, sources: map[string]bool{}}
 	kind := firebreak.IncidentKind(c.Kind.String())
-	if id, ok, err := s.findOpen(ctx, kind, c); err != nil {
+	if id, resolved, ok, err := s.findMatch(ctx, kind, c); err != nil {
 		return nil, err
+	} else if ok && resolved {
+		t.incident, t.frozen = id, true
+		return t, nil
 	} else if ok {
 		t.incident = id
 		_, err := s.store.AddEntry(ctx, id, firebreak.TimelineEntry{Actor: firebreak.SystemActor, Kind: "campaign_joined",
@@ -132,28 +141,31 @@ func (s *incidentSync) open(ctx context.Context, c *detect.Campaign) (*tracked, 
 	return t, nil
 }
 
-// findOpen looks for an unresolved incident of the kind that shares a
-// fingerprint or a network with the campaign.
-func (s *incidentSync) findOpen(ctx context.Context, kind firebreak.IncidentKind, c *detect.Campaign) (int64, bool, error) {
+// findMatch looks for an incident of the kind that shares a fingerprint or
+// a network with the campaign: an unresolved one (the campaign joins it), or
+// a resolved one whose time span overlaps the campaign's (the same attack,
+// found again after a restart).
+func (s *incidentSync) findMatch(ctx context.Context, kind firebreak.IncidentKind, c *detect.Campaign) (id int64, resolved, ok bool, err error) {
 	page, err := s.store.List(ctx, firebreak.IncidentFilter{Kind: kind, Limit: 100})
 	if err != nil {
-		return 0, false, fmt.Errorf("list incidents: %w", err)
+		return 0, false, false, fmt.Errorf("list incidents: %w", err)
 	}
 	for _, inc := range page.Incidents {
-		if inc.State == firebreak.StateResolved || inc.MergedInto != 0 {
+		done := inc.State == firebreak.StateResolved
+		if inc.MergedInto != 0 || (done && (inc.FirstSeen.After(c.LastSeen) || c.FirstSeen.After(inc.LastSeen))) {
 			continue
 		}
 		full, err := s.store.Find(ctx, inc.ID)
 		if err != nil {
-			return 0, false, fmt.Errorf("find incident %d: %w", inc.ID, err)
+			return 0, false, false, fmt.Errorf("find incident %d: %w", inc.ID, err)
 		}
 		for _, src := range full.Sources {
 			if shares(src, c) {
-				return inc.ID, true, nil
+				return inc.ID, done, true, nil
 			}
 		}
 	}
-	return 0, false, nil
+	return 0, false, false, nil
 }
 
 func shares(src firebreak.IncidentSource, c *detect.Campaign) bool {

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"firebreak"
+	"firebreak/sim"
+)
+
+// chromiumPath finds Debian's chromium. CI installs it (.ci/run) and must run
+// this test; elsewhere the test skips with a hint.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("chromium is required in CI: .ci/run installs it with apt-get")
+	}
+	t.Skip("chromium not found: install it (apt-get install chromium) to run the browser test")
+	return ""
+}
+
+// TestBrowserWalksThroughAnIncident drives a real browser through the
+// operator pages: a credential-stuffing attack is fed to a real server, and
+// the test goes from the overview to the incident list, the incident, and
+// one of its accounts, checking what each page shows. With
+// FIREBREAK_SCREENSHOTS=dir it saves a screenshot of each page there.
+func TestBrowserWalksThroughAnIncident(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives a browser against a simulated attack")
+	}
+	chrome := chromiumPath(t)
+	c, _ := openServe(t, t.TempDir())
+	feedScenario(t, c, sim.ScenarioStuffing)
+	waitIncident(t, c)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chrome), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true), chromedp.Flag("disable-quic", true),
+		chromedp.WindowSize(1280, 1100))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+
+	steps := []struct {
+		name   string
+		action chromedp.Action[chromedp.Void]
+		want   string
+	}{
+		{"overview", chromedp.Navigate(c.Server.URL() + "/"), "Thresholds in force"},
+		{"incidents", chromedp.Click(chromedp.CSS(`nav a[href="/incidents"]`)), "newest opened first"},
+		{"incident", chromedp.Click(chromedp.CSS(`td a[href^="/incidents/"]`)), "Affected accounts"},
+		{"account", chromedp.Click(chromedp.CSS(`td a[href^="/accounts/"]`)), "kept for this account"},
+	}
+	pages := map[string]string{}
+	for _, s := range steps {
+		if err := chromedp.Do(ctx, s.action); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		pages[s.name] = waitText(t, ctx, s.name, s.want)
+		if dir := os.Getenv("FIREBREAK_SCREENSHOTS"); dir != "" {
+			shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+			if err != nil {
+				t.Fatalf("%s screenshot: %v", s.name, err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, s.name+".png"), shot, 0o644); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	for _, want := range []string{"Credential stuffing", "compromised", "targeted", "Timeline"} {
+		if !strings.Contains(pages["incident"], want) {
+			t.Errorf("incident page does not show %q", want)
+		}
+	}
+}
+
+// waitText waits until the page's text holds want (a click navigates
+// asynchronously) and returns the text.
+func waitText(t *testing.T, ctx context.Context, page, want string) string {
+	t.Helper()
+	var text string
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		var err error
+		if text, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body"))); err == nil && strings.Contains(text, want) {
+			return text
+		}
+	}
+	t.Fatalf("%s page never showed %q; it shows:\n%.800s", page, want, text)
+	return ""
+}
+
+// feedScenario sends a simulated scenario (20,000 accounts, two weeks) into
+// the server's engine and waits until it is scored.
+func feedScenario(t *testing.T, c *ServeCommand, scenario string) {
+	t.Helper()
+	cfg := sim.DefaultConfig()
+	cfg.Accounts, cfg.Days, cfg.Scenario = 20000, 14, scenario
+	var batch []firebreak.Event
+	var n int64
+	send := func() error {
+		n += int64(len(batch))
+		err := c.Engine.Ingest(context.Background(), batch)
+		batch = nil
+		return err
+	}
+	err := sim.Generate(cfg, func(e *firebreak.Event) error {
+		x := *e
+		x.Label = nil
+		if batch = append(batch, x); len(batch) == 1000 {
+			return send()
+		}
+		return nil
+	})
+	if err == nil {
+		err = send()
+	}
+	if err != nil {
+		t.Fatalf("feed %s: %v", scenario, err)
+	}
+	waitStats(t, c.Server.URL(), 60*time.Second, func(s firebreak.EngineStats) bool { return s.Events >= n })
+}
+
+// waitIncident waits until the engine has written an incident.
+func waitIncident(t *testing.T, c *ServeCommand) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		page, err := c.Incidents.List(context.Background(), firebreak.IncidentFilter{})
+		if err == nil && len(page.Incidents) > 0 {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal("no incident was opened within 30 s")
+}
