@@ -110,7 +110,7 @@ func NewServer(cfg Config) *Server {
 	s.metrics, s.initErr = newMetrics(cfg.Registry, cfg.Ingest)
 	page, err := newPage()
 	s.page, s.initErr = page, errors.Join(s.initErr, err)
-	s.hub = newHub(cfg.Ingest, cfg.Now, cfg.StreamInterval)
+	s.hub = newHub(cfg.Ingest, cfg.Incidents, cfg.Now, cfg.StreamInterval)
 	s.handler = s.buildHandler()
 	s.server = &nethttp.Server{
 		Handler:           s.handler,

@@ -25,7 +25,25 @@ type Frame struct {
 	firebreak.EngineStats
 	EventsPerSecond float64   `json:"events_per_second"`
 	Time            time.Time `json:"time"`
+	// OpenIncidents counts the unresolved incidents among the newest ones
+	// (absent without an incident store); Incidents are the newest few.
+	OpenIncidents *int            `json:"open_incidents,omitempty"`
+	Incidents     []IncidentBrief `json:"incidents,omitempty"`
 }
+
+// IncidentBrief is an incident as the live stream carries it.
+type IncidentBrief struct {
+	ID        int64                  `json:"id"`
+	Kind      firebreak.IncidentKind `json:"kind"`
+	Severity  firebreak.Severity     `json:"severity"`
+	State     firebreak.State        `json:"state"`
+	Title     string                 `json:"title"`
+	Counts    firebreak.TierCounts   `json:"counts"`
+	UpdatedAt time.Time              `json:"updated_at"`
+}
+
+// streamIncidents is how many of the newest incidents a frame carries.
+const streamIncidents = 5
 
 // hub samples the engine's statistics on a ticker and fans each frame out to
 // the live-stream subscribers. It never waits for a subscriber: one whose
@@ -42,10 +60,40 @@ type hub struct {
 
 	prev     int64 // events at the previous tick, for the rate
 	prevTime time.Time
+
+	incidents firebreak.IncidentService // nil: frames carry no incidents
 }
 
-func newHub(engine firebreak.IngestService, now func() time.Time, interval time.Duration) *hub {
-	return &hub{engine: engine, now: now, interval: interval, subs: make(map[chan []byte]struct{})}
+func newHub(engine firebreak.IngestService, incidents firebreak.IncidentService, now func() time.Time, interval time.Duration) *hub {
+	return &hub{engine: engine, incidents: incidents, now: now, interval: interval, subs: make(map[chan []byte]struct{})}
+}
+
+// addIncidents fills the frame's incident fields from the newest incidents.
+// A store that fails leaves them out: the counters still flow.
+func (h *hub) addIncidents(f *Frame) {
+	if h.incidents == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), h.interval)
+	defer cancel()
+	page, err := h.incidents.List(ctx, firebreak.IncidentFilter{Limit: openIncidentScan})
+	if err != nil || page == nil {
+		return
+	}
+	open := 0
+	for _, inc := range page.Incidents {
+		if inc == nil {
+			continue
+		}
+		if inc.State != firebreak.StateResolved && inc.MergedInto == 0 {
+			open++
+		}
+		if len(f.Incidents) < streamIncidents {
+			f.Incidents = append(f.Incidents, IncidentBrief{ID: inc.ID, Kind: inc.Kind, Severity: inc.Severity,
+				State: inc.State, Title: inc.Title, Counts: inc.Counts, UpdatedAt: inc.UpdatedAt})
+		}
+	}
+	f.OpenIncidents = &open
 }
 
 // run ticks until ctx is done.
@@ -99,6 +147,7 @@ func (h *hub) sample() Frame {
 		f.EventsPerSecond = max(float64(st.Events-h.prev)/secs, 0)
 	}
 	h.prev, h.prevTime = st.Events, now
+	h.addIncidents(&f)
 	return f
 }
 

@@ -2,6 +2,7 @@ package http_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	nethttp "net/http"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"firebreak"
 	fbhttp "firebreak/http"
+	"firebreak/mock"
 )
 
 // openServer starts a fixture's server on a free loopback port.
@@ -66,6 +68,33 @@ func TestStream(t *testing.T) {
 	last := frames[len(frames)-1]
 	if last.Events <= frames[0].Events || last.EventsPerSecond <= 0 {
 		t.Errorf("last frame: events %d, %.1f events/s; want growth and a positive rate", last.Events, last.EventsPerSecond)
+	}
+}
+
+// The stream carries the incidents too: how many are open, and the newest.
+func TestStreamCarriesIncidents(t *testing.T) {
+	incidents := &mock.IncidentService{ListFn: func(_ context.Context, _ firebreak.IncidentFilter) (*firebreak.IncidentPage, error) {
+		return &firebreak.IncidentPage{Incidents: []*firebreak.Incident{
+			{ID: 3, Kind: firebreak.KindCredentialStuffing, State: firebreak.StateDetected, Title: "Credential stuffing (detection campaign C4)", Counts: firebreak.TierCounts{Compromised: 3, Targeted: 271}},
+			{ID: 2, Kind: firebreak.KindBruteForce, State: firebreak.StateResolved},
+			{ID: 1, Kind: firebreak.KindPasswordSpraying, State: firebreak.StateTriaged},
+		}}, nil
+	}}
+	f := newFixture(t, func(c *fbhttp.Config) {
+		c.StreamInterval, c.Now, c.Incidents = 20*time.Millisecond, time.Now, incidents
+	})
+	url := openServer(t, f)
+	resp, err := nethttp.Get(url + "/api/v1/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	frame := readFrames(t, bufio.NewReader(resp.Body), 2)[1]
+	if frame.OpenIncidents == nil || *frame.OpenIncidents != 2 {
+		t.Fatalf("open incidents = %v, want 2 (the resolved one does not count)", frame.OpenIncidents)
+	}
+	if len(frame.Incidents) != 3 || frame.Incidents[0].ID != 3 || frame.Incidents[0].Counts.Targeted != 271 {
+		t.Errorf("incidents = %+v, want the newest first with their tier counts", frame.Incidents)
 	}
 }
 
