@@ -73,6 +73,12 @@ func TestBrowserWalksThroughAnIncident(t *testing.T) {
 			t.Fatalf("%s: %v", s.name, err)
 		}
 		pages[s.name] = waitText(t, ctx, s.name, s.want)
+		if s.name == "overview" {
+			// The live charts draw once two stream frames have arrived.
+			if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#chart-rate canvas"))); err != nil {
+				t.Fatalf("overview charts: %v", err)
+			}
+		}
 		if dir := os.Getenv("FIREBREAK_SCREENSHOTS"); dir != "" {
 			shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 			if err != nil {

@@ -51,10 +51,45 @@
       .catch(function () { /* keep the rows we have; the next tick retries */ });
   }
 
+  // Live charts: one point per frame, the last 300 kept. The failure ratio
+  // is of the events since the previous frame; the challenge rate is the
+  // engine's running figure.
+  var charts = { points: [[], [], [], []], prev: null, rate: null, ratios: null };
+
+  function makeChart(id, series) {
+    var el = document.getElementById(id);
+    if (!el || typeof uPlot === "undefined") { return null; }
+    var opts = { width: el.clientWidth || 480, height: 180, series: [{}].concat(series),
+      axes: [{}, { size: 50 }], legend: { show: true } };
+    return new uPlot(opts, [[], []].concat(series.length > 1 ? [[]] : []), el);
+  }
+
+  function chart(stats) {
+    var p = charts.points, prev = charts.prev;
+    charts.prev = stats;
+    if (!prev) { return; }
+    var dEvents = stats.events - prev.events, dFail = stats.failures - prev.failures;
+    p[0].push(Date.parse(stats.time) / 1000);
+    p[1].push(stats.events_per_second || 0);
+    p[2].push(dEvents > 0 ? 100 * dFail / dEvents : 0);
+    p[3].push(100 * (stats.challenge_rate || 0));
+    if (p[0].length > 300) { p.forEach(function (a) { a.shift(); }); }
+    if (!charts.rate) {
+      charts.rate = makeChart("chart-rate", [{ label: "logins/s", stroke: "#1d4ed8", width: 2 }]);
+      charts.ratios = makeChart("chart-ratios", [
+        { label: "failed %", stroke: "#b91c1c", width: 2 },
+        { label: "challenged %", stroke: "#b45309", width: 2 }]);
+    }
+    if (charts.rate) { charts.rate.setData([p[0], p[1]]); }
+    if (charts.ratios) { charts.ratios.setData([p[0], p[2], p[3]]); }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var stream = new EventSource("/api/v1/stream");
     stream.addEventListener("stats", function (e) {
-      try { update(JSON.parse(e.data)); setLive(true, "Live"); } catch (err) { setLive(false, "Bad update"); }
+      var stats;
+      try { stats = JSON.parse(e.data); update(stats); setLive(true, "Live"); } catch (err) { setLive(false, "Bad update"); return; }
+      try { chart(stats); } catch (err) { /* charts are an extra; the counters go on */ }
     });
     stream.onerror = function () { setLive(false, "Reconnecting…"); };
     setInterval(refreshRisky, 2000);
