@@ -94,6 +94,11 @@ func (s *incidentSync) sync(ctx context.Context, c *detect.Campaign) error {
 		// a fast replay) still becomes an incident, opened and resolved.
 		var err error
 		if t, err = s.open(ctx, c); err != nil {
+			if firebreak.ErrorCode(err) == firebreak.EINVALID {
+				// The store will never take it (an unknown kind): say so
+				// once rather than every pass.
+				s.byCampaign[c.ID] = &tracked{frozen: true}
+			}
 			return err
 		}
 		s.byCampaign[c.ID] = t
@@ -102,15 +107,27 @@ func (s *incidentSync) sync(ctx context.Context, c *detect.Campaign) error {
 		return nil
 	}
 	if err := s.addAccounts(ctx, t, c); err != nil {
-		return err
+		return s.freezeOnConflict(t, c, err)
 	}
 	if err := s.addSources(ctx, t, c); err != nil {
-		return err
+		return s.freezeOnConflict(t, c, err)
 	}
 	if !c.Active && !t.quiet {
 		t.quiet = true
 		return s.resolveIfQuiet(ctx, t.incident)
 	}
+	return nil
+}
+
+// freezeOnConflict stops writing for a campaign whose incident no longer
+// takes changes (resolved or merged, by an operator or after going quiet)
+// while the campaign came back to life.
+func (s *incidentSync) freezeOnConflict(t *tracked, c *detect.Campaign, err error) error {
+	if firebreak.ErrorCode(err) != firebreak.ECONFLICT {
+		return err
+	}
+	t.frozen = true
+	s.log.Info("incident no longer takes changes; campaign activity not recorded on it", "incident", t.incident, "campaign", c.ID)
 	return nil
 }
 
