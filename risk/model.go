@@ -40,9 +40,9 @@ type Model struct {
 }
 
 const (
-	// maxFeatureLogLR bounds any one feature's say (±ln 10⁴): the features
+	// maxFeatureLogLR bounds any one feature's say (±ln 10³): the features
 	// are not truly independent, and no single one should be decisive.
-	maxFeatureLogLR = 9.21
+	maxFeatureLogLR = 6.91
 	// priorStrength is how many logins' worth of weight the population's
 	// novelty rate carries for an account with little history of its own.
 	priorStrength = 4.0
