@@ -3,6 +3,8 @@ package firebreak
 import (
 	"math"
 	"net/netip"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -159,10 +161,10 @@ func (e *Event) validateOptional() error {
 			return &FieldError{Field: "lon", Reason: "must be a number in [-180, 180]"}
 		}
 	}
-	if e.Method != "" && !oneOf(e.Method, Methods) {
+	if e.Method != "" && !slices.Contains(Methods, e.Method) {
 		return &FieldError{Field: "method", Reason: "must be one of " + strings.Join(Methods, ", ")}
 	}
-	if e.FailureReason != "" && !oneOf(e.FailureReason, FailureReasons) {
+	if e.FailureReason != "" && !slices.Contains(FailureReasons, e.FailureReason) {
 		return &FieldError{Field: "failure_reason", Reason: "must be one of " + strings.Join(FailureReasons, ", ")}
 	}
 	if e.Label != nil {
@@ -179,7 +181,7 @@ func checkText(field, v string, max int, required bool) error {
 		return nil
 	}
 	if len(v) > max {
-		return &FieldError{Field: field, Reason: "longer than " + itoa(max) + " bytes"}
+		return &FieldError{Field: field, Reason: "longer than " + strconv.Itoa(max) + " bytes"}
 	}
 	if !utf8.ValidString(v) {
 		return &FieldError{Field: field, Reason: "invalid UTF-8"}
@@ -194,27 +196,4 @@ func checkText(field, v string, max int, required bool) error {
 
 func isCountryCode(s string) bool {
 	return len(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z'
-}
-
-func oneOf(s string, set []string) bool {
-	for _, v := range set {
-		if s == v {
-			return true
-		}
-	}
-	return false
-}
-
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
-	}
-	return string(b[i:])
 }

@@ -3,6 +3,7 @@ package firebreak
 import (
 	"math"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -103,7 +104,7 @@ func (a *AffectedAccount) Validate() error {
 // MoveAccount sets it.
 func ValidateAccounts(accounts []AffectedAccount) error {
 	if len(accounts) > MaxBatch {
-		return &FieldError{Field: "accounts", Reason: "more than " + itoa(MaxBatch)}
+		return &FieldError{Field: "accounts", Reason: "more than " + strconv.Itoa(MaxBatch)}
 	}
 	for i := range accounts {
 		if err := accounts[i].Validate(); err != nil {

@@ -3,6 +3,7 @@ package firebreak
 import (
 	"context"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -51,7 +52,7 @@ func (f *AccountFilter) Validate() error {
 
 func checkLimit(limit int, cursor string) error {
 	if limit < 0 || limit > MaxPageLimit {
-		return &FieldError{Field: "limit", Reason: "must be from 0 to " + itoa(MaxPageLimit)}
+		return &FieldError{Field: "limit", Reason: "must be from 0 to " + strconv.Itoa(MaxPageLimit)}
 	}
 	return checkText("cursor", cursor, 1024, false)
 }

@@ -78,7 +78,7 @@ func canonicalSource(kind SourceKind, v string) (string, bool) {
 // named like "sources[2].value".
 func ValidateSources(sources []IncidentSource) error {
 	if len(sources) > MaxBatch {
-		return &FieldError{Field: "sources", Reason: "more than " + itoa(MaxBatch)}
+		return &FieldError{Field: "sources", Reason: "more than " + strconv.Itoa(MaxBatch)}
 	}
 	seen := make(map[IncidentSource]bool, len(sources))
 	for i := range sources {

@@ -3,6 +3,7 @@ package firebreak
 import (
 	"encoding/json"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -47,7 +48,7 @@ func (e *TimelineEntry) Validate() error {
 	if b, err := json.Marshal(e.Data); err != nil {
 		return &FieldError{Field: "data", Reason: "not representable as JSON"}
 	} else if len(b) > MaxDataLen {
-		return &FieldError{Field: "data", Reason: "larger than " + itoa(MaxDataLen) + " bytes as JSON"}
+		return &FieldError{Field: "data", Reason: "larger than " + strconv.Itoa(MaxDataLen) + " bytes as JSON"}
 	}
 	return nil
 }
@@ -82,7 +83,7 @@ func checkSeen(first, last time.Time) error {
 // pass through.
 func indexed(name string, i int, err error) error {
 	if fe, ok := err.(*FieldError); ok {
-		return &FieldError{Field: name + "[" + itoa(i) + "]." + fe.Field, Reason: fe.Reason}
+		return &FieldError{Field: name + "[" + strconv.Itoa(i) + "]." + fe.Field, Reason: fe.Reason}
 	}
 	return err
 }

@@ -3,6 +3,7 @@ package detect
 import (
 	"math"
 	"net/netip"
+	"strconv"
 	"time"
 
 	"firebreak"
@@ -169,18 +170,4 @@ func (d *Detector) rejudge(c *campaign) {
 	}
 }
 
-func (c *campaign) name() string { return "C" + itoa(int(c.id)) }
-
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
-	}
-	return string(b[i:])
-}
+func (c *campaign) name() string { return "C" + strconv.Itoa(int(c.id)) }
