@@ -130,16 +130,6 @@ func (d *Detector) Observe(e *firebreak.Event, score float64) []Finding {
 	return d.out
 }
 
-// each calls f for every source and cluster entry of the event.
-func (k *eventKeys) each(f func(*entry)) {
-	f(k.ip)
-	f(k.prefix)
-	f(k.fp)
-	if k.asn != nil {
-		f(k.asn)
-	}
-}
-
 func (d *Detector) failure(e *firebreak.Event, k *eventKeys, now int32) {
 	reason := e.FailureReason
 	if reason == "locked" || reason == "mfa_failed" {

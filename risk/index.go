@@ -62,8 +62,6 @@ func newAccountIndex(capacity int) accountIndex {
 	return accountIndex{slots: make([]indexSlot, size)}
 }
 
-func (x accountIndex) size() int { return len(x.slots) }
-
 // touch loads h's first slot (see Model.prefetch).
 func (x *accountIndex) touch(h uint64) uint32 {
 	if len(x.slots) == 0 {

@@ -39,16 +39,6 @@ type profile struct {
 func (p *profile) count(i int) int   { return int(p.meta[i] & countMask) }
 func (p *profile) level(i int) level { return level(p.meta[i] >> countBits) }
 
-// find returns the slot holding key at level l, or -1.
-func (p *profile) find(l level, key uint32) int {
-	for i := range p.keys {
-		if p.keys[i] == key && p.meta[i] != 0 && p.level(i) == l {
-			return i
-		}
-	}
-	return -1
-}
-
 // maxMajorBelow reports whether the profile holds a browser version of the
 // same browser (same tag) that is older than major, and the newest such one.
 func (p *profile) maxMajorBelow(slot uint32, major uint8) (int, bool) {

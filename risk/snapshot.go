@@ -60,7 +60,8 @@ func (m *Model) ReadFrom(r io.Reader) (int64, error) {
 		}
 		fresh.profiles = append(fresh.profiles, p)
 	}
-	fresh.reindex(newAccountIndex(len(fresh.profiles)).size())
+	// New sized the index for n accounts; fill it from the arena.
+	fresh.reindex(len(fresh.index.slots))
 	dec.population(&fresh.pop)
 	dec.sources(&fresh.src)
 	dec.budget(&fresh.budget)

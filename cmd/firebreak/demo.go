@@ -22,7 +22,6 @@ type DemoCommand struct {
 	speed          float64
 	duration       time.Duration
 	seed           uint64
-	keep           bool
 }
 
 // NewDemoCommand returns the demo with its defaults.
