@@ -93,18 +93,31 @@ func (e *Engine) drain(pending map[uint64]batch, next *uint64, r *risk.Result) {
 
 func (e *Engine) score(b batch, r *risk.Result) {
 	for i := range b.events {
-		ev := &b.events[i]
-		e.pipe.Process(ev, r)
-		if e.det != nil {
-			e.det.Observe(ev, r.Score)
-		}
+		a := e.process(b.first+uint64(i), &b.events[i], r, b.reply != nil)
 		if b.reply != nil {
-			b.reply <- verdict{a: Assessment(ev, r), t: e.pipe.model.Thresholds()}
-		}
-		if r.Decision >= firebreak.Challenge {
-			e.risky.add(&firebreak.ScoredLogin{Seq: b.first + uint64(i), Event: *ev, Assessment: Assessment(ev, r)})
+			b.reply <- verdict{a: a, t: e.pipe.model.Thresholds()}
 		}
 	}
+}
+
+// process scores one journaled event and hands the result on: to the
+// detector, and to the high-risk store when challenged or denied. It returns
+// the verdict with its reasons when want is set or the event was risky
+// (formatting reasons allocates, so ordinary logins skip it).
+func (e *Engine) process(seq uint64, ev *firebreak.Event, r *risk.Result, want bool) firebreak.Assessment {
+	e.pipe.Process(ev, r)
+	if e.det != nil {
+		e.det.Observe(ev, r.Score)
+	}
+	risky := r.Decision >= firebreak.Challenge
+	var a firebreak.Assessment
+	if want || risky {
+		a = Assessment(ev, r)
+	}
+	if risky {
+		e.risky.add(&firebreak.ScoredLogin{Seq: seq, Event: *ev, Assessment: a})
+	}
+	return a
 }
 
 // replay re-scores journaled events after the snapshot up to end, the last
@@ -129,13 +142,7 @@ func (e *Engine) replay(snapSeq, end uint64) (uint64, error) {
 		if err := ingest.ParseNative(rec, &ev, time.Time{}); err != nil {
 			return fmt.Errorf("journal record %d: %w", seq, err)
 		}
-		e.pipe.Process(&ev, &r)
-		if e.det != nil {
-			e.det.Observe(&ev, r.Score)
-		}
-		if r.Decision >= firebreak.Challenge {
-			e.risky.add(&firebreak.ScoredLogin{Seq: seq, Event: ev, Assessment: Assessment(&ev, &r)})
-		}
+		e.process(seq, &ev, &r, false)
 		next++
 		return nil
 	})
