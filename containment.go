@@ -411,7 +411,9 @@ type ContainmentService interface {
 	// ListPlans returns the latest version of every plan of an incident
 	// (every incident if incidentID is 0), newest first.
 	ListPlans(ctx context.Context, incidentID int64) ([]*Plan, error)
-	// PlanTargets returns a page of one plan version's targets in Seq order.
+	// PlanTargets returns up to limit targets of one plan version (v 0:
+	// the latest) with Seq above afterSeq, in Seq order; afterSeq -1 starts
+	// at the first target (Seq 0).
 	PlanTargets(ctx context.Context, id int64, v int, afterSeq int64, limit int) ([]PlanTarget, error)
 
 	// AddApproval stores an approval and sets its ID and CreatedAt.

@@ -122,6 +122,7 @@ func TestAuth(t *testing.T) {
 		{"readyz is open", "GET", "/readyz", "", 200},
 		{"metrics are open", "GET", "/metrics", "", 200},
 		{"openapi is open", "GET", "/api/v1/openapi.yaml", "", 200},
+		{"healthz ignores a wrong token", "GET", "/healthz", "Bearer nope", 200},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -130,20 +131,36 @@ func TestAuth(t *testing.T) {
 			if w.Code != tt.status {
 				t.Fatalf("status = %d, want %d; body %s", w.Code, tt.status, w.Body)
 			}
-			if tt.status == 401 {
-				checkError(t, decode[fbhttp.ErrorResponse](t, w), firebreak.EUNAUTHORIZED, "")
-				if got := w.Header().Get("WWW-Authenticate"); !strings.HasPrefix(got, "Bearer") {
-					t.Errorf("WWW-Authenticate = %q", got)
-				}
+			if tt.status != 401 {
+				return
 			}
+			if got := w.Header().Get("WWW-Authenticate"); !strings.HasPrefix(got, "Bearer") {
+				t.Errorf("WWW-Authenticate = %q", got)
+			}
+			if tt.path == "/" {
+				// A page: without operators to sign in, a 401 page.
+				if !strings.Contains(w.Body.String(), "<html") {
+					t.Errorf("page 401 is not HTML: %s", w.Body)
+				}
+				return
+			}
+			checkError(t, decode[fbhttp.ErrorResponse](t, w), firebreak.EUNAUTHORIZED, "")
 		})
 	}
 }
 
-func TestOpenWithoutToken(t *testing.T) {
-	f := newFixture(t)
-	if w := f.do("GET", "/api/v1/stats", nil); w.Code != 200 {
-		t.Errorf("GET /api/v1/stats without a configured token = %d, want 200", w.Code)
+// TestClosedWithoutOperators checks that a server with neither operators
+// nor a static token lets nobody in, and says how to create the first admin.
+func TestClosedWithoutOperators(t *testing.T) {
+	f := newFixture(t, func(c *fbhttp.Config) { c.Token = "" })
+	for _, path := range []string{"/api/v1/stats", "/", "/incidents"} {
+		w := f.do("GET", path, nil, "Authorization", "")
+		if w.Code != 401 || !strings.Contains(w.Body.String(), "firebreak operator add") {
+			t.Errorf("GET %s = %d %s, want 401 saying how to create the first admin", path, w.Code, w.Body)
+		}
+	}
+	if w := f.do("GET", "/healthz", nil, "Authorization", ""); w.Code != 200 {
+		t.Errorf("GET /healthz = %d, want 200", w.Code)
 	}
 }
 
@@ -182,12 +199,12 @@ func TestUnknownRoute(t *testing.T) {
 }
 
 func TestOpen(t *testing.T) {
-	t.Run("warns when open", func(t *testing.T) {
+	t.Run("says how to get in when nobody can", func(t *testing.T) {
 		var logs strings.Builder
-		f := newFixture(t, func(c *fbhttp.Config) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
+		f := newFixture(t, func(c *fbhttp.Config) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)); c.Token = "" })
 		openServer(t, f)
-		if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "no API token") {
-			t.Errorf("log = %q, want a warning about the missing token", logs.String())
+		if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "firebreak operator add") {
+			t.Errorf("log = %q, want a warning saying how to create the first admin", logs.String())
 		}
 		if !strings.HasPrefix(f.server.URL(), "http://127.0.0.1:") || strings.HasSuffix(f.server.URL(), ":0") {
 			t.Errorf("URL = %q, want the real loopback address", f.server.URL())

@@ -97,7 +97,7 @@ func TestClientScoreAndStats(t *testing.T) {
 		return want, firebreak.Thresholds{Challenge: 0.3, Deny: 0.4, Source: "fixed"}, nil
 	}
 	f.engine.StatsFn = func() firebreak.EngineStats { return firebreak.EngineStats{Events: 77, JournalSeq: 77, Ready: true} }
-	c := fbhttp.NewClient(openServer(t, f)+"/", "")
+	c := fbhttp.NewClient(openServer(t, f)+"/", testToken)
 
 	got, th, err := c.Score(context.Background(), clientEvents(1)[0])
 	if err != nil {

@@ -24,6 +24,7 @@ const (
 
 // errorPageData is what error.html renders.
 type errorPageData struct {
+	layout
 	Status  int
 	Title   string
 	Message string
@@ -39,6 +40,7 @@ type openIncidents struct {
 
 // incidentListData is what incidents.html renders.
 type incidentListData struct {
+	layout
 	Incidents []*firebreak.Incident
 	States    []filterLink
 	Kinds     []filterLink
@@ -57,6 +59,7 @@ type filterLink struct {
 
 // accountPageData is what account.html renders.
 type accountPageData struct {
+	layout
 	Account string
 	Logins  []*firebreak.ScoredLogin
 }

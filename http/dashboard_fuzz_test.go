@@ -28,6 +28,7 @@ func FuzzDashboardQuery(f *testing.F) {
 	f.Fuzz(func(t *testing.T, query string) {
 		for _, path := range []string{"/incidents", "/incidents/1"} {
 			r := httptest.NewRequest("GET", path, nil)
+			r.Header.Set("Authorization", "Bearer "+testToken)
 			r.URL.RawQuery = query
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, r)

@@ -11,6 +11,7 @@ import (
 
 // incidentPageData is what incident.html renders.
 type incidentPageData struct {
+	layout
 	Incident *firebreak.Incident
 	Tiers    []tierSection
 	Timeline []firebreak.TimelineEntry

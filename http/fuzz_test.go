@@ -51,6 +51,7 @@ func FuzzLoginsQuery(f *testing.F) {
 	h := newFixture(f).server.Handler()
 	f.Fuzz(func(t *testing.T, query string) {
 		r := httptest.NewRequest("GET", "/api/v1/logins", nil)
+		r.Header.Set("Authorization", "Bearer "+testToken)
 		r.URL.RawQuery = query
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)

@@ -24,6 +24,10 @@ import (
 // now is the clock of every test server.
 var now = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
+// testToken is the static token of every fixture unless a test sets
+// another; requests through serve carry it unless they set Authorization.
+const testToken = "test-token"
+
 // fixture is a server over fakes, driven through its Handler.
 type fixture struct {
 	engine   *mock.IngestService
@@ -51,7 +55,7 @@ func newFixture(t testing.TB, opts ...func(*fbhttp.Config)) *fixture {
 	f.engine.StatsFn = func() firebreak.EngineStats { return firebreak.EngineStats{Ready: true} }
 	cfg := fbhttp.Config{
 		Ingest: f.engine, Logins: f.logins, Registry: f.registry,
-		Now: func() time.Time { return now },
+		Now: func() time.Time { return now }, Token: testToken,
 	}
 	for _, opt := range opts {
 		opt(&cfg)
@@ -66,9 +70,11 @@ func (f *fixture) do(method, target string, body []byte, headers ...string) *htt
 	return serve(f.server.Handler(), method, target, body, headers...)
 }
 
-// serve sends a request through h. headers alternate names and values.
+// serve sends a request through h. headers alternate names and values;
+// without an Authorization header the request carries testToken.
 func serve(h nethttp.Handler, method, target string, body []byte, headers ...string) *httptest.ResponseRecorder {
 	r := httptest.NewRequest(method, target, bytes.NewReader(body))
+	r.Header.Set("Authorization", "Bearer "+testToken)
 	for i := 0; i+1 < len(headers); i += 2 {
 		r.Header.Set(headers[i], headers[i+1])
 	}

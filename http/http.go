@@ -10,11 +10,13 @@ import (
 	"log/slog"
 	"net"
 	nethttp "net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"firebreak"
+	"firebreak/auth"
 	"firebreak/ingest"
 )
 
@@ -38,6 +40,9 @@ type Config struct {
 	// Incidents serves the /api/v1/incidents routes; nil leaves them
 	// registered but answering 503 ("unavailable") with a message saying so.
 	Incidents firebreak.IncidentService
+	// Containment serves plans, approvals and runs; nil leaves those
+	// routes answering 503.
+	Containment Containment
 	// Agents parses user agent strings of incoming events; nil leaves
 	// Event.Agent empty.
 	Agents ingest.AgentParser
@@ -45,9 +50,25 @@ type Config struct {
 	// Registry receives the server's metrics and is what /metrics serves; nil
 	// creates a private one. The global registry is never used.
 	Registry *prometheus.Registry
-	// Token is the bearer token required on /api/v1 and the demo page. Empty
-	// leaves them open, which Open warns about.
+	// Token is a static bearer token for automation that predates API
+	// tokens: it acts as an admin and the timeline records it as APIActor.
+	// Empty disables it.
 	Token string
+	// Operators stores operator accounts, sessions and API tokens. Nil
+	// leaves Token as the only way in. With neither operators nor Token,
+	// every route that is not public answers 401 and Open logs how to
+	// create the first admin.
+	Operators firebreak.OperatorService
+	// Auth tunes sessions, password hashing and back-off; its zero values
+	// select the defaults. Its Now, Logger and Auditor default to this
+	// Config's.
+	Auth auth.Config
+	// Auditor receives login, logout, operator and token records; nil
+	// records nothing. Operator and token changes fail closed (503) when
+	// the record cannot be written.
+	Auditor firebreak.Auditor
+	// AuditLog serves GET /api/v1/audit; nil answers 503.
+	AuditLog AuditLog
 
 	MaxBodyBytes    int64 // raw request body, as sent (default 16 MiB)
 	MaxDecodedBytes int64 // body after gzip decompression (default 64 MiB)
@@ -93,7 +114,13 @@ type Server struct {
 	metrics *metrics
 	page    *page
 	hub     *hub
-	initErr error // from metric registration, reported by Open
+	auth    *auth.Service // nil without Config.Operators
+	// crossOrigin refuses cross-site state-changing requests of sessions.
+	crossOrigin *nethttp.CrossOriginProtection
+	// haveOperators is set once an operator exists; until then every
+	// anonymous request counts them again.
+	haveOperators atomic.Bool
+	initErr       error // from metric registration, reported by Open
 
 	ctx    context.Context // cancelled by Close; ends live streams
 	cancel context.CancelFunc
@@ -111,6 +138,8 @@ func NewServer(cfg Config) *Server {
 	page, err := newPage()
 	s.page, s.initErr = page, errors.Join(s.initErr, err)
 	s.hub = newHub(cfg.Ingest, cfg.Incidents, cfg.Now, cfg.StreamInterval)
+	s.auth = newAuthService(cfg)
+	s.crossOrigin = nethttp.NewCrossOriginProtection()
 	s.handler = s.buildHandler()
 	s.server = &nethttp.Server{
 		Handler:           s.handler,
@@ -140,9 +169,7 @@ func (s *Server) Open(addr string) error {
 		return fmt.Errorf("open http server: %w", err)
 	}
 	s.ln = ln
-	if s.cfg.Token == "" {
-		s.logger.Warn("no API token configured: /api/v1 and the demo page are open to anyone who can reach them", "addr", ln.Addr().String())
-	}
+	s.warnWithoutOperators()
 	go func() {
 		if err := s.server.Serve(ln); err != nil && !errors.Is(err, nethttp.ErrServerClosed) {
 			s.logger.Error("http server stopped", "err", err)

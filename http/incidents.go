@@ -2,13 +2,14 @@ package http
 
 import (
 	nethttp "net/http"
+	"strconv"
 
 	"firebreak"
 )
 
-// APIActor is the actor recorded on the timeline for changes made through
-// the API. The server knows one shared token (or none), which identifies no
-// one in particular, so every change made through it is by "api".
+// APIActor is the actor recorded on the timeline for changes made with the
+// static Config.Token, which identifies no one in particular. Operators are
+// recorded by name and API tokens as "token:NAME".
 const APIActor = "api"
 
 // TimelineResponse is the body of GET /api/v1/incidents/{id}/timeline:
@@ -33,9 +34,6 @@ func (s *Server) incidentService(w nethttp.ResponseWriter, r *nethttp.Request) f
 	}
 	return s.cfg.Incidents
 }
-
-// actor returns who is acting for a request; see APIActor.
-func (s *Server) actor(*nethttp.Request) string { return APIActor }
 
 func (s *Server) handleListIncidents(w nethttp.ResponseWriter, r *nethttp.Request) {
 	svc := s.incidentService(w, r)
@@ -151,8 +149,27 @@ func (s *Server) handleUpdateIncident(w nethttp.ResponseWriter, r *nethttp.Reque
 		s.writeError(w, r, err)
 		return
 	}
+	if err := s.audit(r, firebreak.AuditIncidentUpdated, "incident/"+strconv.FormatInt(id, 10), upd); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	inc, err := svc.Update(r.Context(), id, upd, s.actor(r))
 	s.writeIncident(w, r, id, inc, err)
+}
+
+// audit appends an operator's step to the audit trail before it is taken:
+// if the trail cannot be written, the step is refused (503).
+func (s *Server) audit(r *nethttp.Request, action, object string, data any) error {
+	if s.cfg.Auditor == nil {
+		return nil
+	}
+	_, err := s.cfg.Auditor.Append(r.Context(), firebreak.AuditRecord{Time: s.cfg.Now(), Actor: s.actor(r),
+		Action: action, Object: object, Data: firebreak.AuditData(data)})
+	if err != nil {
+		s.logger.Error("audit trail write failed; refusing the step", "action", action, "object", object, "err", err)
+		return firebreak.Errorf(firebreak.EUNAVAILABLE, "The audit trail cannot be written, so the change was not made.")
+	}
+	return nil
 }
 
 func (s *Server) handleMoveAccount(w nethttp.ResponseWriter, r *nethttp.Request) {
@@ -172,6 +189,10 @@ func (s *Server) handleMoveAccount(w nethttp.ResponseWriter, r *nethttp.Request)
 	}
 	move := firebreak.TierMove{Account: r.PathValue("account"), To: req.Tier, Reason: req.Reason, Actor: s.actor(r)}
 	if err := validateMove(&move); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.audit(r, firebreak.AuditTierMoved, "incident/"+strconv.FormatInt(id, 10), move); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

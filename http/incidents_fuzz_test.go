@@ -27,6 +27,7 @@ func FuzzIncidentsQuery(f *testing.F) {
 	f.Fuzz(func(t *testing.T, query string) {
 		for _, path := range []string{"/api/v1/incidents", "/api/v1/incidents/1/accounts"} {
 			r := httptest.NewRequest("GET", path, nil)
+			r.Header.Set("Authorization", "Bearer "+testToken)
 			r.URL.RawQuery = query
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, r)

@@ -16,8 +16,8 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 		t.Fatalf("GET /api/v1/openapi.yaml = %d", w.Code)
 	}
 	var doc struct {
-		OpenAPI string                               `yaml:"openapi"`
-		Paths   map[string]map[string]map[string]any `yaml:"paths"`
+		OpenAPI string                    `yaml:"openapi"`
+		Paths   map[string]map[string]any `yaml:"paths"` // operations and path-level parameters
 	}
 	if err := yaml.Unmarshal(w.Body.Bytes(), &doc); err != nil {
 		t.Fatalf("parse openapi.yaml: %v", err)
@@ -34,7 +34,7 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 		method, path, _ := strings.Cut(pattern, " ")
 		path = strings.ReplaceAll(path, "{$}", "") // "/{$}" is the exact path "/"
 		paths[path] = true
-		op, ok := doc.Paths[path][strings.ToLower(method)]
+		op, ok := doc.Paths[path][strings.ToLower(method)].(map[string]any)
 		if !ok {
 			t.Errorf("route %q is not in openapi.yaml", pattern)
 			continue

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"firebreak"
+	"firebreak/auth"
 )
 
 var (
@@ -72,6 +73,7 @@ func newPage() (*page, error) {
 		"label":       func(v any) string { return label(fmt.Sprint(v)) },
 		"incidentURL": incidentURL,
 		"accountURL":  accountURL,
+		"frame":       frame,
 	}).ParseFS(htmlFS, "html/*.html")
 	if err != nil {
 		return p, fmt.Errorf("parse templates: %w", err)
@@ -126,15 +128,63 @@ func thresholdSourceHelp(source string) string {
 	return "unknown"
 }
 
+// layout is what the frame of every page shows: who is signed in, and the
+// CSRF token that the page's forms and scripts send back. Page data embeds
+// it and renderStatus fills it in.
+type layout struct {
+	Operator string         // the principal as the timeline records it; empty for nobody
+	Role     firebreak.Role //
+	CSRF     string         // the session's CSRF token; empty for bearer tokens
+}
+
+func (l *layout) setLayout(v layout) { *l = v }
+func (l *layout) getLayout() layout  { return *l }
+
+// layoutSetter is page data that embeds layout.
+type layoutSetter interface {
+	setLayout(layout)
+	getLayout() layout
+}
+
+// layoutFor returns the layout of r's principal.
+func layoutFor(r *nethttp.Request) layout {
+	p := auth.FromContext(r.Context())
+	if p == nil {
+		return layout{}
+	}
+	l := layout{Operator: p.Actor(), Role: p.Role}
+	if p.Session != nil {
+		l.CSRF = p.Session.CSRFToken
+	}
+	return l
+}
+
+// frameData is what the head and nav templates render: a title or the
+// current section, and the layout.
+type frameData struct {
+	Name   string
+	Layout layout
+}
+
+// frame pairs a name with the layout of a page's data, for
+// {{template "head" (frame "Title" .)}}.
+func frame(name string, data any) frameData {
+	f := frameData{Name: name}
+	if l, ok := data.(layoutSetter); ok {
+		f.Layout = l.getLayout()
+	}
+	return f
+}
+
 // pageData is what index.html renders.
 type pageData struct {
+	layout
 	Stats      firebreak.EngineStats
 	Decisions  []decisionCount
 	MeterMax   float64 // twice the budget (so over-spending shows), or 1 when there is none
 	MeterHigh  float64 // the budget: beyond it the meter turns to a warning
 	Risky      []*firebreak.ScoredLogin
 	RiskyError string
-	Open       bool // no token configured
 	// OpenIncidents is the incident card; nil without an incident service.
 	OpenIncidents *openIncidents
 }
@@ -146,7 +196,7 @@ type decisionCount struct {
 
 func (s *Server) handleIndex(w nethttp.ResponseWriter, r *nethttp.Request) {
 	st := s.cfg.Ingest.Stats()
-	data := &pageData{Stats: st, MeterMax: 2 * st.Budget, MeterHigh: st.Budget, Open: s.cfg.Token == ""}
+	data := &pageData{Stats: st, MeterMax: 2 * st.Budget, MeterHigh: st.Budget}
 	if data.MeterMax <= 0 {
 		data.MeterMax, data.MeterHigh = 1, 1
 	}
@@ -187,6 +237,9 @@ func (s *Server) render(w nethttp.ResponseWriter, r *nethttp.Request, name strin
 // error becomes a clean 500 instead of half a page.
 func (s *Server) renderStatus(w nethttp.ResponseWriter, r *nethttp.Request, status int, name string, data any) {
 	var buf bytes.Buffer
+	if l, ok := data.(layoutSetter); ok {
+		l.setLayout(layoutFor(r))
+	}
 	if s.page.tmpl == nil {
 		s.writeError(w, r, fmt.Errorf("render %s: templates failed to parse", name))
 		return
@@ -198,7 +251,7 @@ func (s *Server) renderStatus(w nethttp.ResponseWriter, r *nethttp.Request, stat
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)

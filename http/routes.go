@@ -9,35 +9,63 @@ import (
 type route struct {
 	pattern string // "METHOD /path", as nethttp.ServeMux reads it
 	handler nethttp.HandlerFunc
-	auth    bool // requires the bearer token when one is configured
+	access  access // who may use it; the zero value lets no one in
 }
 
-// routes is the whole HTTP surface in one table.
+// routes is the whole HTTP surface in one table. Every route says who may
+// use it: anyone, or the least role that may (each role may do what the
+// roles before it may). A route that says nothing is refused to everyone.
 func (s *Server) routes() []route {
 	return []route{
-		{"POST /api/v1/events", s.handleEvents, true},
-		{"POST /api/v1/score", s.handleScore, true},
-		{"GET /api/v1/stats", s.handleStats, true},
-		{"GET /api/v1/logins", s.handleLogins, true},
-		{"GET /api/v1/stream", s.handleStream, true},
-		{"GET /api/v1/incidents", s.handleListIncidents, true},
-		{"GET /api/v1/incidents/{id}", s.handleGetIncident, true},
-		{"PATCH /api/v1/incidents/{id}", s.handleUpdateIncident, true},
-		{"GET /api/v1/incidents/{id}/accounts", s.handleIncidentAccounts, true},
-		{"POST /api/v1/incidents/{id}/accounts/{account}/move", s.handleMoveAccount, true},
-		{"GET /api/v1/incidents/{id}/timeline", s.handleIncidentTimeline, true},
-		{"GET /api/v1/openapi.yaml", s.handleOpenAPI, false},
+		{"POST /api/v1/events", s.handleEvents, responders},
+		{"POST /api/v1/score", s.handleScore, responders},
+		{"GET /api/v1/stats", s.handleStats, viewers},
+		{"GET /api/v1/logins", s.handleLogins, viewers},
+		{"GET /api/v1/stream", s.handleStream, viewers},
+		{"GET /api/v1/incidents", s.handleListIncidents, viewers},
+		{"GET /api/v1/incidents/{id}", s.handleGetIncident, viewers},
+		{"PATCH /api/v1/incidents/{id}", s.handleUpdateIncident, responders},
+		{"GET /api/v1/incidents/{id}/accounts", s.handleIncidentAccounts, viewers},
+		{"POST /api/v1/incidents/{id}/accounts/{account}/move", s.handleMoveAccount, responders},
+		{"GET /api/v1/incidents/{id}/timeline", s.handleIncidentTimeline, viewers},
+		{"GET /api/v1/incidents/{id}/plans", s.handleListPlans, viewers},
+		{"POST /api/v1/incidents/{id}/plans", s.handleCreatePlan, responders},
+		{"GET /api/v1/plans/{id}", s.handleGetPlan, viewers},
+		{"PUT /api/v1/plans/{id}", s.handleRevisePlan, responders},
+		{"GET /api/v1/plans/{id}/targets", s.handlePlanTargets, viewers},
+		{"POST /api/v1/plans/{id}/approvals", s.handleApprove, approvers},
+		{"POST /api/v1/plans/{id}/runs", s.handleStartRun, responders},
+		{"GET /api/v1/runs", s.handleListRuns, viewers},
+		{"GET /api/v1/runs/{id}", s.handleGetRun, viewers},
+		{"GET /api/v1/runs/{id}/items", s.handleRunItems, viewers},
+		{"POST /api/v1/runs/{id}/pause", s.handleRunControl("pause"), responders},
+		{"POST /api/v1/runs/{id}/resume", s.handleRunControl("resume"), responders},
+		{"POST /api/v1/runs/{id}/kill", s.handleRunControl("kill"), responders},
+		{"POST /api/v1/runs/{id}/rollback", s.handleRollback, responders},
+		{"GET /api/v1/audit", s.handleAudit, viewers},
+		{"GET /api/v1/audit/checkpoint", s.handleAuditCheckpoint, viewers},
+		{"GET /api/v1/me", s.handleMe, viewers},
+		{"GET /api/v1/operators", s.handleListOperators, admins},
+		{"POST /api/v1/operators", s.handleCreateOperator, admins},
+		{"PATCH /api/v1/operators/{name}", s.handleUpdateOperator, admins},
+		{"GET /api/v1/tokens", s.handleListTokens, admins},
+		{"POST /api/v1/tokens", s.handleCreateToken, admins},
+		{"DELETE /api/v1/tokens/{id}", s.handleRevokeToken, admins},
+		{"GET /api/v1/openapi.yaml", s.handleOpenAPI, anyone},
 
-		{"GET /healthz", s.handleHealthz, false},
-		{"GET /readyz", s.handleReadyz, false},
-		{"GET /metrics", s.handleMetrics, false},
+		{"GET /healthz", s.handleHealthz, anyone},
+		{"GET /readyz", s.handleReadyz, anyone},
+		{"GET /metrics", s.handleMetrics, anyone},
 
-		{"GET /{$}", s.handleIndex, true},
-		{"GET /partials/risky", s.handleRiskyPartial, true},
-		{"GET /incidents", s.handleIncidentsPage, true},
-		{"GET /incidents/{id}", s.handleIncidentPage, true},
-		{"GET /accounts/{account}", s.handleAccountPage, true},
-		{"GET /assets/{file}", s.handleAsset, false},
+		{"GET /login", s.handleLoginPage, anyone},
+		{"POST /login", s.handleLogin, anyone},
+		{"POST /logout", s.handleLogout, viewers},
+		{"GET /{$}", s.handleIndex, viewers},
+		{"GET /partials/risky", s.handleRiskyPartial, viewers},
+		{"GET /incidents", s.handleIncidentsPage, viewers},
+		{"GET /incidents/{id}", s.handleIncidentPage, viewers},
+		{"GET /accounts/{account}", s.handleAccountPage, viewers},
+		{"GET /assets/{file}", s.handleAsset, anyone},
 	}
 }
 
@@ -51,16 +79,29 @@ func (s *Server) Routes() []string {
 	return patterns
 }
 
+// RouteAccess is who may use one route: Access is "public", a role name
+// (that role and every stronger one), or "nobody".
+type RouteAccess struct {
+	Pattern string
+	Access  string
+}
+
+// Access returns who may use each route, in table order, for docs/access.md
+// and its test.
+func (s *Server) Access() []RouteAccess {
+	var out []RouteAccess
+	for _, rt := range s.routes() {
+		out = append(out, RouteAccess{Pattern: rt.pattern, Access: rt.access.String()})
+	}
+	return out
+}
+
 // buildHandler registers the route table on a mux, each route wrapped in
-// authentication (where the table asks for it) and instrumentation.
+// access control and instrumentation.
 func (s *Server) buildHandler() nethttp.Handler {
 	mux := nethttp.NewServeMux()
 	for _, rt := range s.routes() {
-		var h nethttp.Handler = rt.handler
-		if rt.auth {
-			h = s.authenticate(h)
-		}
-		mux.Handle(rt.pattern, s.instrument(rt.pattern, h))
+		mux.Handle(rt.pattern, s.instrument(rt.pattern, s.authorize(rt.pattern, rt.access, rt.handler)))
 	}
 	return mux
 }

@@ -24,6 +24,16 @@ func openServer(t *testing.T, f *fixture) string {
 	return f.server.URL()
 }
 
+// getStream opens the live stream with the fixture's token.
+func getStream(url string) (*nethttp.Response, error) {
+	req, err := nethttp.NewRequest("GET", url+"/api/v1/stream", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	return nethttp.DefaultClient.Do(req)
+}
+
 // readFrames reads n stats frames from a live stream.
 func readFrames(t *testing.T, r *bufio.Reader, n int) []fbhttp.Frame {
 	t.Helper()
@@ -53,7 +63,7 @@ func TestStream(t *testing.T) {
 		return firebreak.EngineStats{Events: events.Add(100), Budget: 0.01, Ready: true}
 	}
 	url := openServer(t, f)
-	resp, err := nethttp.Get(url + "/api/v1/stream")
+	resp, err := getStream(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +94,7 @@ func TestStreamCarriesIncidents(t *testing.T) {
 		c.StreamInterval, c.Now, c.Incidents = 20*time.Millisecond, time.Now, incidents
 	})
 	url := openServer(t, f)
-	resp, err := nethttp.Get(url + "/api/v1/stream")
+	resp, err := getStream(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +113,7 @@ func TestStreamCarriesIncidents(t *testing.T) {
 func TestStreamEndsOnClose(t *testing.T) {
 	f := newFixture(t, func(c *fbhttp.Config) { c.StreamInterval = 10 * time.Millisecond })
 	url := openServer(t, f)
-	resp, err := nethttp.Get(url + "/api/v1/stream")
+	resp, err := getStream(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +122,7 @@ func TestStreamEndsOnClose(t *testing.T) {
 	readFrames(t, r, 1)
 
 	// A second subscriber that never reads must not hold anything up.
-	idle, err := nethttp.Get(url + "/api/v1/stream")
+	idle, err := getStream(url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"firebreak"
+	"firebreak/auth"
 	"firebreak/ingest"
 	"firebreak/sim"
 )
@@ -33,6 +34,12 @@ type BenchCommand struct {
 	accounts       int
 	cpuProfile     string
 	url            string
+	token          string // bearer token of the server under load
+	// contain
+	targets int
+	capRate float64
+	kills   int
+	latency time.Duration
 }
 
 func (c *BenchCommand) parseFlags(args []string) error {
@@ -45,15 +52,22 @@ func (c *BenchCommand) parseFlags(args []string) error {
 	fs.IntVar(&c.accounts, "accounts", 20000, "simulated accounts behind the traffic")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to `file`")
 	fs.StringVar(&c.url, "url", "", "load this running server (`URL`, open API) instead of starting one in-process")
+	fs.IntVar(&c.targets, "targets", 1_000_000, "contain: accounts in the plan")
+	fs.Float64Var(&c.capRate, "cap", 0, "contain: cap on provider calls per second (0: none)")
+	fs.IntVar(&c.kills, "kills", 0, "contain: measure the kill switch over this many runs instead")
+	fs.DurationVar(&c.latency, "latency", 0, "contain: simulated provider latency per call")
 	fs.Usage = func() {
-		fmt.Fprint(c.stderr, "Usage: firebreak bench [flags] ingest|score\n\n  ingest  POST /api/v1/events with NDJSON batches; report events/s acknowledged\n  score   POST /api/v1/score at a fixed rate; report latency percentiles\n\nFlags:\n")
+		fmt.Fprint(c.stderr, "Usage: firebreak bench [flags] ingest|score|contain\n\n  ingest   POST /api/v1/events with NDJSON batches; report events/s acknowledged\n  score    POST /api/v1/score at a fixed rate; report latency percentiles\n  contain  run a plan of --targets accounts against the simulated provider; report actions/s\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 || (fs.Arg(0) != "ingest" && fs.Arg(0) != "score") {
-		return usageError(fs, c.stderr, "name one benchmark: ingest or score")
+	if fs.NArg() != 1 || (fs.Arg(0) != "ingest" && fs.Arg(0) != "score" && fs.Arg(0) != "contain") {
+		return usageError(fs, c.stderr, "name one benchmark: ingest, score or contain")
+	}
+	if c.targets < 1 || c.capRate < 0 || c.kills < 0 {
+		return usageError(fs, c.stderr, "--targets must be positive, --cap and --kills not negative")
 	}
 	c.what = fs.Arg(0)
 	if c.duration <= 0 || c.duration > 10*time.Minute {
@@ -73,8 +87,17 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 		}
 		return err
 	}
+	if c.what == "contain" {
+		return c.benchContain(ctx)
+	}
 	url := c.url
+	c.token = os.Getenv("FIREBREAK_TOKEN")
 	if url == "" {
+		token, err := auth.NewToken()
+		if err != nil {
+			return err
+		}
+		c.token = token
 		dir, err := os.MkdirTemp("", "firebreak-bench-")
 		if err != nil {
 			return err
@@ -82,6 +105,7 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 		defer os.RemoveAll(dir)
 		srv := NewServeCommand(io.Discard, c.stderr)
 		srv.Config.DataDir, srv.Config.Addr, srv.Config.LogLevel = dir, "127.0.0.1:0", "warn"
+		srv.Config.Token = c.token
 		if err := srv.Open(ctx); err != nil {
 			srv.Close()
 			return err
@@ -140,7 +164,7 @@ func (c *BenchCommand) ingest(ctx context.Context, url string, lines [][]byte) e
 			defer wg.Done()
 			for time.Now().Before(deadline) && ctx.Err() == nil {
 				body := bodies[int(next.Add(1)-1)%len(bodies)]
-				status, err := post(ctx, url+"/api/v1/events", "application/x-ndjson", body)
+				status, err := c.post(ctx, url+"/api/v1/events", "application/x-ndjson", body)
 				switch {
 				case err != nil:
 					refused.Add(1)
@@ -177,7 +201,7 @@ func (c *BenchCommand) score(ctx context.Context, url string, lines [][]byte) er
 			defer wg.Done()
 			for i := range due {
 				scheduled := start.Add(time.Duration(i) * interval)
-				status, err := post(ctx, url+"/api/v1/score", "application/json", lines[i%len(lines)])
+				status, err := c.post(ctx, url+"/api/v1/score", "application/json", lines[i%len(lines)])
 				lat[i] = time.Since(scheduled)
 				if err != nil || status != http.StatusOK {
 					failed.Add(1)
@@ -203,12 +227,15 @@ func (c *BenchCommand) score(ctx context.Context, url string, lines [][]byte) er
 
 var benchClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512, MaxConnsPerHost: 512}}
 
-func post(ctx context.Context, url, contentType string, body []byte) (int, error) {
+func (c *BenchCommand) post(ctx context.Context, url, contentType string, body []byte) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}
 	req.Header.Set("Content-Type", contentType)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	resp, err := benchClient.Do(req)
 	if err != nil {
 		return 0, err

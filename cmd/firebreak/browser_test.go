@@ -41,7 +41,9 @@ func TestBrowserWalksThroughAnIncident(t *testing.T) {
 		t.Skip("drives a browser against a simulated attack")
 	}
 	chrome := chromiumPath(t)
-	c, _ := openServe(t, t.TempDir())
+	dir := t.TempDir()
+	c, _ := openServe(t, dir)
+	addOperator(t, dir, "alice", "responder", browserPassword)
 	feedScenario(t, c, sim.ScenarioStuffing)
 	waitIncident(t, c)
 
@@ -57,19 +59,27 @@ func TestBrowserWalksThroughAnIncident(t *testing.T) {
 	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 
+	type acts = []chromedp.Action[chromedp.Void]
 	steps := []struct {
-		name   string
-		action chromedp.Action[chromedp.Void]
-		want   string
+		name    string
+		actions acts
+		want    string
 	}{
-		{"overview", chromedp.Navigate(c.Server.URL() + "/"), "Thresholds in force"},
-		{"incidents", chromedp.Click(chromedp.CSS(`nav a[href="/incidents"]`)), "newest opened first"},
-		{"incident", chromedp.Click(chromedp.CSS(`td a[href^="/incidents/"]`)), "Affected accounts"},
-		{"account", chromedp.Click(chromedp.CSS(`td a[href^="/accounts/"]`)), "kept for this account"},
+		// The overview sends a visitor who is not signed in to the form.
+		{"login", acts{chromedp.Navigate(c.Server.URL() + "/")}, "Sign in to respond"},
+		{"overview", acts{
+			chromedp.SendKeys(chromedp.CSS("#name"), "alice"),
+			chromedp.SendKeys(chromedp.CSS("#password"), browserPassword),
+			chromedp.Click(chromedp.CSS(`form.login button[type="submit"]`)),
+		}, "Thresholds in force"},
+		{"incidents", acts{chromedp.Click(chromedp.CSS(`nav a[href="/incidents"]`))}, "newest opened first"},
+		{"incident", acts{chromedp.Click(chromedp.CSS(`td a[href^="/incidents/"]`))}, "Affected accounts"},
+		{"account", acts{chromedp.Click(chromedp.CSS(`td a[href^="/accounts/"]`))}, "kept for this account"},
+		{"signed out", acts{chromedp.Click(chromedp.CSS(`.who button[type="submit"]`))}, "Sign in to respond"},
 	}
 	pages := map[string]string{}
 	for _, s := range steps {
-		if err := chromedp.Do(ctx, s.action); err != nil {
+		if err := chromedp.Do(ctx, s.actions...); err != nil {
 			t.Fatalf("%s: %v", s.name, err)
 		}
 		pages[s.name] = waitText(t, ctx, s.name, s.want)
@@ -93,6 +103,29 @@ func TestBrowserWalksThroughAnIncident(t *testing.T) {
 		if !strings.Contains(pages["incident"], want) {
 			t.Errorf("incident page does not show %q", want)
 		}
+	}
+	if !strings.Contains(pages["overview"], "Signed in as alice") {
+		t.Errorf("the overview does not show who is signed in")
+	}
+	// Signed out, the pages are closed again.
+	if err := chromedp.Do(ctx, chromedp.Navigate(c.Server.URL()+"/incidents")); err != nil {
+		t.Fatal(err)
+	}
+	waitText(t, ctx, "incidents after sign-out", "Sign in to respond")
+}
+
+// browserPassword is the browser test operator's password.
+const browserPassword = "correct horse battery staple"
+
+// addOperator creates an operator in dir with the real command, reading the
+// password from standard input as a script would.
+func addOperator(t *testing.T, dir, name, role, password string) {
+	t.Helper()
+	var stdout, stderr strings.Builder
+	cmd := &OperatorCommand{stdout: &stdout, stderr: &stderr, stdin: strings.NewReader(password + "\n")}
+	err := cmd.Run(context.Background(), []string{"add", "--data", dir, "--name", name, "--role", role, "--password-stdin"})
+	if err != nil {
+		t.Fatalf("operator add: %v\n%s", err, stderr.String())
 	}
 }
 

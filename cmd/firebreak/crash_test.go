@@ -25,6 +25,7 @@ import (
 // Environment of a child process that is the real `firebreak serve`.
 const (
 	childEnv     = "FIREBREAK_TEST_CHILD_SERVE_DATA" // data directory
+	childArgsEnv = "FIREBREAK_TEST_CHILD_SERVE_ARGS" // more serve flags, space-separated
 	crashSeedEnv = "FIREBREAK_TEST_CRASH_SEED"       // overrides the kill-point seed
 )
 
@@ -41,7 +42,9 @@ func TestMain(m *testing.M) {
 func serveChild(dir string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := run(ctx, []string{"serve", "-data", dir, "-addr", "127.0.0.1:0", "-log-level", "warn"}, os.Stdout, os.Stderr)
+	args := []string{"serve", "-data", dir, "-addr", "127.0.0.1:0", "-log-level", "warn"}
+	args = append(args, strings.Fields(os.Getenv(childArgsEnv))...)
+	err := run(ctx, args, os.Stdout, os.Stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "firebreak:", err)
 		return 1
@@ -63,7 +66,7 @@ func startChild(t *testing.T, dir string) *child {
 	stdout := &syncBuffer{}
 	c := &child{stderr: &syncBuffer{}, exited: make(chan struct{})}
 	c.cmd = exec.Command(os.Args[0])
-	c.cmd.Env = append(os.Environ(), childEnv+"="+dir, "FIREBREAK_TOKEN=")
+	c.cmd.Env = append(os.Environ(), childEnv+"="+dir, "FIREBREAK_TOKEN="+testToken)
 	c.cmd.Stdout, c.cmd.Stderr = stdout, c.stderr
 	if err := c.cmd.Start(); err != nil {
 		t.Fatalf("start child: %v", err)

@@ -33,6 +33,7 @@ func BenchmarkDashboardPages(b *testing.B) {
 		Ingest:    &mock.IngestService{StatsFn: func() firebreak.EngineStats { return firebreak.EngineStats{Ready: true, Accounts: 1_000_000} }},
 		Logins:    logins,
 		Incidents: incidents,
+		Token:     testToken,
 	})
 	h := srv.Handler()
 	for _, page := range []string{"/", "/incidents", "/incidents/1", "/accounts/u0000042"} {
@@ -41,7 +42,9 @@ func BenchmarkDashboardPages(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				start := time.Now()
 				rec := httptest.NewRecorder()
-				h.ServeHTTP(rec, httptest.NewRequest("GET", page, nil))
+				req := httptest.NewRequest("GET", page, nil)
+				req.Header.Set("Authorization", "Bearer "+testToken)
+				h.ServeHTTP(rec, req)
 				lat = append(lat, time.Since(start))
 				if rec.Code != 200 {
 					b.Fatalf("GET %s = %d", page, rec.Code)

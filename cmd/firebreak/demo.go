@@ -76,18 +76,40 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Measured on the simulated times, before play re-times the live part.
+	bulk, clean := bulkResetRadius(events)
+	sim, stopIdP, err := c.startDemoIdP()
+	if err != nil {
+		return err
+	}
+	defer stopIdP()
+	operator, password, err := demoOperator(ctx, c.serve.Config.DataDir, c.stderr)
+	if err != nil {
+		return err
+	}
+	ops, err := c.demoOperators(ctx)
+	if err != nil {
+		return err
+	}
 	if err := c.serve.Open(ctx); err != nil {
 		c.serve.Close()
 		return err
 	}
 	defer c.serve.Close()
-	fmt.Fprintf(c.stdout, "Firebreak demo: open %s/ in a browser (data in %s). Ctrl-C stops.\n", c.serve.Server.URL(), c.serve.Config.DataDir)
+	fmt.Fprintf(c.stdout, "Firebreak demo: open %s/ in a browser and sign in as %s with password %s (data in %s). Ctrl-C stops.\n",
+		c.serve.Server.URL(), operator, password, c.serve.Config.DataDir)
+	fmt.Fprintf(c.stdout, "Two more operators act in the demo: %s (responder, password %s) writes and runs the plan, %s (approver, password %s) approves it.\n",
+		demoResponder, ops[demoResponder], demoApprover, ops[demoApprover])
 	if c.duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.duration)
 		defer cancel()
 	}
-	if err := c.play(ctx, events); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+	err = c.play(ctx, events)
+	if err == nil {
+		err = c.contain(ctx, bulk, clean, sim)
+	}
+	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	<-ctx.Done()

@@ -26,15 +26,21 @@ func TestDemoSmoke(t *testing.T) {
 	}()
 	t.Cleanup(func() { cancel(); <-done }) // before dir is removed
 	base := waitURL(t, stdout, 60*time.Second, done)
-	waitStats(t, base, 20*time.Second, func(s firebreak.EngineStats) bool { return s.Events > 0 })
+	// The demo creates an operator and prints how to sign in.
+	m := regexp.MustCompile(`(?i)sign in as (\S+) with password (\S+)`).FindStringSubmatch(stdout.String())
+	if m == nil {
+		t.Fatalf("the demo does not say how to sign in; stdout:\n%s", stdout.String())
+	}
+	client := signIn(t, base, m[1], m[2])
+	waitStatsWith(t, client, base, 20*time.Second, func(s firebreak.EngineStats) bool { return s.Events > 0 })
 	// At 100,000x the live part of four days plays in under two seconds.
 	history, live := demoPlan(t, stdout, done)
 	total := int64(history + live)
-	s := waitStats(t, base, 20*time.Second, func(s firebreak.EngineStats) bool { return s.Events == total })
+	s := waitStatsWith(t, client, base, 20*time.Second, func(s firebreak.EngineStats) bool { return s.Events == total })
 	if !s.Ready || s.JournalSeq != uint64(total) || s.Accounts == 0 {
 		t.Errorf("stats %+v: want ready, %d events journaled, accounts tracked", s, total)
 	}
-	code, page := get(t, base+"/")
+	code, page := getWith(t, client, base+"/")
 	if code != http.StatusOK {
 		t.Fatalf("GET /: status %d", code)
 	}

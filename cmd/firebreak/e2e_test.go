@@ -26,6 +26,7 @@ func openServe(t *testing.T, dir string) (*ServeCommand, *syncBuffer) {
 	logs := &syncBuffer{}
 	c := NewServeCommand(io.Discard, logs)
 	c.Config.Addr, c.Config.DataDir, c.Config.LogLevel = "127.0.0.1:0", dir, "warn"
+	c.Config.Token = testToken
 	if err := c.Open(context.Background()); err != nil {
 		c.Close()
 		t.Fatalf("open serve: %v", err)

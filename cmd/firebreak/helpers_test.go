@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -55,12 +57,56 @@ func waitURL(t *testing.T, w *syncBuffer, timeout time.Duration, exited <-chan s
 	return ""
 }
 
-var testClient = &http.Client{Timeout: 10 * time.Second}
+// testToken is the static token of the servers the tests open; testClient
+// sends it on every request that carries no credential of its own.
+const testToken = "e2e-test-token"
 
-// get returns the status and body of GET url.
+var testClient = &http.Client{Timeout: 10 * time.Second, Transport: tokenTransport{}}
+
+// tokenTransport adds "Authorization: Bearer testToken" to requests
+// without an Authorization header or a cookie.
+type tokenTransport struct{}
+
+func (tokenTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Header.Get("Authorization") == "" && r.Header.Get("Cookie") == "" {
+		r = r.Clone(r.Context())
+		r.Header.Set("Authorization", "Bearer "+testToken)
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// signIn signs in through the real /login form and returns a client whose
+// cookie jar holds the session.
+func signIn(t *testing.T, base, name, password string) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Timeout: 10 * time.Second, Jar: jar}
+	resp, err := c.PostForm(base+"/login", url.Values{"name": {name}, "password": {password}})
+	if err != nil {
+		t.Fatalf("sign in: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	u, _ := url.Parse(base)
+	if resp.StatusCode != http.StatusOK || len(jar.Cookies(u)) == 0 {
+		t.Fatalf("sign in as %s: status %d after redirects, cookies %v; body %.300s", name, resp.StatusCode, jar.Cookies(u), body)
+	}
+	return c
+}
+
+// get returns the status and body of GET url with testClient.
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
-	resp, err := testClient.Get(url)
+	return getWith(t, testClient, url)
+}
+
+// getWith returns the status and body of GET url with client c.
+func getWith(t *testing.T, c *http.Client, url string) (int, string) {
+	t.Helper()
+	resp, err := c.Get(url)
 	if err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}
@@ -94,7 +140,13 @@ func waitReady(t *testing.T, base string, timeout time.Duration) {
 // stats fetches GET /api/v1/stats.
 func stats(t *testing.T, base string) firebreak.EngineStats {
 	t.Helper()
-	code, body := get(t, base+"/api/v1/stats")
+	return statsWith(t, testClient, base)
+}
+
+// statsWith fetches GET /api/v1/stats with client c.
+func statsWith(t *testing.T, c *http.Client, base string) firebreak.EngineStats {
+	t.Helper()
+	code, body := getWith(t, c, base+"/api/v1/stats")
 	if code != http.StatusOK {
 		t.Fatalf("GET /api/v1/stats: status %d, body %s", code, body)
 	}
@@ -108,9 +160,15 @@ func stats(t *testing.T, base string) firebreak.EngineStats {
 // waitStats polls /api/v1/stats until ok accepts the figures.
 func waitStats(t *testing.T, base string, timeout time.Duration, ok func(firebreak.EngineStats) bool) firebreak.EngineStats {
 	t.Helper()
+	return waitStatsWith(t, testClient, base, timeout, ok)
+}
+
+// waitStatsWith is waitStats with client c.
+func waitStatsWith(t *testing.T, c *http.Client, base string, timeout time.Duration, ok func(firebreak.EngineStats) bool) firebreak.EngineStats {
+	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		s := stats(t, base)
+		s := statsWith(t, c, base)
 		if ok(s) {
 			return s
 		}

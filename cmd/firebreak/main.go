@@ -66,6 +66,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return (&SimulateCommand{stdout: stdout, stderr: stderr}).Run(ctx, rest)
 	case "bench":
 		return (&BenchCommand{stdout: stdout, stderr: stderr}).Run(ctx, rest)
+	case "operator":
+		return (&OperatorCommand{stdout: stdout, stderr: stderr, stdin: os.Stdin}).Run(ctx, rest)
+	case "plan":
+		return (&PlanCommand{stdout: stdout, stderr: stderr}).Run(ctx, rest)
+	case "run":
+		return (&RunCommand{stdout: stdout, stderr: stderr}).Run(ctx, rest)
+	case "audit":
+		return (&AuditCommand{stdout: stdout, stderr: stderr}).Run(ctx, rest)
+	case "simidp":
+		return (&SimIdPCommand{stdout: stdout, stderr: stderr}).Run(ctx, rest)
 	case "version":
 		fmt.Fprintf(stdout, "firebreak %s\n", Version)
 		return nil
@@ -91,6 +101,11 @@ Commands:
 	replay     score a file of events offline and report quality and speed
 	simulate   write a simulated, labelled population of logins as NDJSON
 	bench      measure the HTTP API's throughput and latency on loopback
+	operator   create operators and API tokens in a data directory (the first admin)
+	plan       write, show and approve containment plans (through the API)
+	run        start, watch, pause, resume, kill and roll back runs (through the API)
+	audit      verify or export the tamper-evident audit trail
+	simidp     serve a simulated identity provider over HTTP, with injected faults
 	version    print the version
 
 Run 'firebreak <command> -h' for the flags of a command.

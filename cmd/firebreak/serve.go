@@ -14,7 +14,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"firebreak"
+	"firebreak/audit"
 	"firebreak/config"
+	"firebreak/contain"
 	"firebreak/detect"
 	"firebreak/engine"
 	fbhttp "firebreak/http"
@@ -32,6 +34,7 @@ type ServeConfig struct {
 	LogLevel   string
 	LogFormat  string
 	Engine     engine.Config
+	Contain    ContainConfig
 }
 
 // DefaultServeConfig returns the defaults of `firebreak serve`.
@@ -53,6 +56,10 @@ type ServeCommand struct {
 	Server         *fbhttp.Server
 	// Incidents is the store the engine opens incidents in.
 	Incidents firebreak.IncidentService
+	// Audit is the tamper-evident audit trail in DATA/audit.
+	Audit *audit.Log
+	// Contain plans, approves and runs containment.
+	Contain *contain.Service
 }
 
 // NewServeCommand returns a command with default configuration.
@@ -69,8 +76,9 @@ func (c *ServeCommand) ParseFlags(args []string) error {
 	fs.StringVar(&c.Config.PolicyPath, "policy", "", "policy `file` (YAML); default: 1% challenge budget")
 	fs.StringVar(&c.Config.LogLevel, "log-level", c.Config.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&c.Config.LogFormat, "log-format", c.Config.LogFormat, "text or json")
+	containFlags(fs, &c.Config.Contain)
 	fs.Usage = func() {
-		fmt.Fprint(c.stderr, "Usage: firebreak serve [flags]\n\nServe the API and dashboard. The API token is read from FIREBREAK_TOKEN;\nwithout it the API is open (use only on loopback).\n\nFlags:\n")
+		fmt.Fprint(c.stderr, "Usage: firebreak serve [flags]\n\nServe the API and dashboard. Operators sign in with the accounts that\n'firebreak operator add' creates; automation uses API tokens from\n'firebreak operator token'. A static admin token may be set in FIREBREAK_TOKEN.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -141,6 +149,9 @@ func (c *ServeCommand) Open(ctx context.Context) error {
 	if err := c.Engine.Open(); err != nil {
 		return fmt.Errorf("open engine: %w", err)
 	}
+	if err := c.openContainment(ctx); err != nil {
+		return err
+	}
 	agents, err := uap.New(100_000)
 	if err != nil {
 		return fmt.Errorf("load user agent parser: %w", err)
@@ -149,10 +160,15 @@ func (c *ServeCommand) Open(ctx context.Context) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	c.Server = fbhttp.NewServer(fbhttp.Config{
 		Ingest: c.Engine, Logins: logins, Incidents: c.Incidents, Agents: agents, Logger: c.Logger,
-		Registry: reg, Token: c.Config.Token,
+		Registry: reg, Token: c.Config.Token, Operators: sqlite.NewOperatorStore(c.db),
+		Auditor: c.Audit, AuditLog: c.Audit, Containment: c.Contain,
 	})
 	if err := c.Server.Open(c.Config.Addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Config.Addr, err)
+	}
+	// Resume the runs a stop interrupted, once everything they report to is open.
+	if err := c.Contain.Start(ctx); err != nil {
+		return fmt.Errorf("resume containment runs: %w", err)
 	}
 	c.Logger.Info("serving", "url", c.Server.URL(), "data", c.Config.DataDir, "policy", policySummary(cfg.Policy))
 	return nil
@@ -165,11 +181,17 @@ func (c *ServeCommand) Close() error {
 	if c.Server != nil {
 		errs = append(errs, c.Server.Close())
 	}
+	if c.Contain != nil {
+		errs = append(errs, c.Contain.Close())
+	}
 	if c.Engine != nil {
 		errs = append(errs, c.Engine.Close())
 	}
 	if c.journal != nil {
 		errs = append(errs, c.journal.Close())
+	}
+	if c.Audit != nil {
+		errs = append(errs, c.Audit.Close())
 	}
 	if c.db != nil {
 		errs = append(errs, c.db.Close())

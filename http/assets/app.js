@@ -46,7 +46,11 @@
   function refreshRisky() {
     if (document.hidden) { return; }
     fetch("/partials/risky", { credentials: "same-origin", headers: { Accept: "text/html" } })
-      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (r) {
+        // The session ended: reloading takes the page to the sign-in form.
+        if (r.status === 401) { window.location.reload(); }
+        return r.ok ? r.text() : Promise.reject(r.status);
+      })
       .then(function (html) { document.getElementById("risky").innerHTML = html; })
       .catch(function () { /* keep the rows we have; the next tick retries */ });
   }

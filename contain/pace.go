@@ -1,0 +1,80 @@
+package contain
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// windowGuard is the margin the pacer keeps on top of one second, so that
+// scheduling delay between taking a slot and the call reaching the
+// provider cannot squeeze one call too many into a second as the provider
+// counts it.
+const windowGuard = 10 * time.Millisecond
+
+// bucketShare is the share of the cap the token bucket paces at.
+const bucketShare = 0.99
+
+// maxWindow is the largest cap enforced with a sliding window; above it
+// the token bucket alone paces calls.
+const maxWindow = 100_000
+
+// pacer holds calls to a provider to a rate: a token bucket spreads them
+// out, and a sliding window over the start times of the last R calls
+// makes sure no second (as the provider sees it) ever holds more than R,
+// however goroutines are scheduled.
+type pacer struct {
+	bucket *rate.Limiter
+
+	mu   sync.Mutex
+	ring []time.Time // start times of the last len(ring) calls
+	next int
+}
+
+// newPacer returns a pacer for perSecond calls per second; 0 means no cap.
+func newPacer(perSecond float64) *pacer {
+	if perSecond <= 0 {
+		return &pacer{bucket: rate.NewLimiter(rate.Inf, 1)}
+	}
+	// The bucket paces at 99% of the cap, by absolute reservation times, so
+	// that late wake-ups do not add up into a lower rate; it holds 10 ms of
+	// calls, so that a pause in the pipeline (a claim waiting for fsync)
+	// does not lose the rate for good. The window rarely waits: it is the
+	// hard cap behind the bucket, for when calls bunch up.
+	p := &pacer{bucket: rate.NewLimiter(rate.Limit(perSecond*bucketShare), max(1, int(perSecond/100)))}
+	if n := int(perSecond); n >= 1 && n <= maxWindow {
+		p.ring = make([]time.Time, n)
+	}
+	return p
+}
+
+// Wait blocks until a call may start, or ctx is done.
+func (p *pacer) Wait(ctx context.Context) error {
+	if err := p.bucket.Wait(ctx); err != nil {
+		return err
+	}
+	if p.ring == nil {
+		return nil
+	}
+	for {
+		p.mu.Lock()
+		now := time.Now()
+		free := p.ring[p.next].Add(time.Second + windowGuard)
+		if !now.Before(free) {
+			p.ring[p.next] = now
+			p.next = (p.next + 1) % len(p.ring)
+			p.mu.Unlock()
+			return nil
+		}
+		p.mu.Unlock()
+		t := time.NewTimer(free.Sub(now))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+	}
+}
