@@ -140,21 +140,8 @@ func (s *Service) execute(ctx context.Context, e *execution) {
 		return
 	}
 	for stage := r.Stage; stage < len(r.Spec.Stages); stage++ {
-		if stage != r.Stage || r.Counts.Done() == 0 {
-			r.Stage = stage
-			r.UpdatedAt = s.cfg.Now()
-			if err := s.Store.UpdateRun(context.WithoutCancel(ctx), r); err != nil {
-				log.Warn("run state not stored", "err", err)
-				return
-			}
-			end := firebreak.StageEnd(r.Spec.Stages, stage, r.Total)
-			data := map[string]any{"run": r.ID, "stage": stage, "share": r.Spec.Stages[stage], "through": end}
-			if err := s.audit(ctx, firebreak.SystemActor, firebreak.AuditRunStage, runObject(r.ID), data); err != nil {
-				s.halt(r, "audit trail unavailable")
-				return
-			}
-			s.timeline(ctx, r.IncidentID, firebreak.SystemActor, "run_stage",
-				fmt.Sprintf("Run %d stage %d: dispatching up to %d of %d actions (%.0f%%).", r.ID, stage, end, r.Total, 100*r.Spec.Stages[stage]), data)
+		if !s.announce(ctx, r, stage) {
+			return
 		}
 		why := d.stage(ctx, stage)
 		switch {
@@ -175,6 +162,26 @@ func (s *Service) execute(ctx context.Context, e *execution) {
 		}
 	}
 	s.finish(ctx, r)
+}
+
+// announce records that a stage begins, or resumes after a pause, a halt
+// or a restart: in the store, the audit trail (failing closed: false halts
+// the run) and the timeline.
+func (s *Service) announce(ctx context.Context, r *firebreak.Run, stage int) bool {
+	r.Stage, r.UpdatedAt = stage, s.cfg.Now()
+	if err := s.Store.UpdateRun(context.WithoutCancel(ctx), r); err != nil {
+		s.Logger.Warn("run state not stored", "run", r.ID, "err", err)
+		return false
+	}
+	end := firebreak.StageEnd(r.Spec.Stages, stage, r.Total)
+	data := map[string]any{"run": r.ID, "stage": stage, "share": r.Spec.Stages[stage], "through": end}
+	if err := s.audit(ctx, firebreak.SystemActor, firebreak.AuditRunStage, runObject(r.ID), data); err != nil {
+		s.halt(r, "audit trail unavailable")
+		return false
+	}
+	s.timeline(ctx, r.IncidentID, firebreak.SystemActor, "run_stage",
+		fmt.Sprintf("Run %d stage %d: dispatching up to %d of %d actions (%.0f%%).", r.ID, stage, end, r.Total, 100*r.Spec.Stages[stage]), data)
+	return true
 }
 
 // finish marks a run finished and moves the incident on.

@@ -45,7 +45,14 @@ func newPacer(perSecond float64) *pacer {
 	// hard cap behind the bucket, for when calls bunch up.
 	p := &pacer{bucket: rate.NewLimiter(rate.Limit(perSecond*bucketShare), max(1, int(perSecond/100)))}
 	if n := int(perSecond); n >= 1 && n <= maxWindow {
+		// A new pacer does not know what the process before it sent in
+		// the last second (a restart after a crash, a resume): it starts
+		// as if R calls had just begun, so the cap holds across the gap.
 		p.ring = make([]time.Time, n)
+		now := time.Now()
+		for i := range p.ring {
+			p.ring[i] = now
+		}
 	}
 	return p
 }

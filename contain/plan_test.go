@@ -2,6 +2,7 @@ package contain_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,6 +112,23 @@ func TestPlanRefusesBadSelections(t *testing.T) {
 	plans, err := f.store.ListPlans(ctx, f.incident.ID)
 	if err != nil || len(plans) != 0 {
 		t.Fatalf("refused plans stored: %d plans, err %v", len(plans), err)
+	}
+	// Each refusal is on the record with its reason.
+	entries, err := f.incs.Timeline(ctx, f.incident.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := 0
+	for _, e := range entries {
+		if e.Kind == "plan_refused" && strings.Contains(e.Message, "was refused: ") {
+			refused++
+		}
+	}
+	if refused != 11 {
+		t.Errorf("%d plan_refused timeline entries, want one per refused plan (11)", refused)
+	}
+	if n := f.sim.Stats().Applies; n != 0 {
+		t.Errorf("%d effects from refused plans", n)
 	}
 	_, err = f.svc.CreatePlan(ctx, 999, containSpec(), "alice")
 	wantCode(t, err, firebreak.ENOTFOUND)

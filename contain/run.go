@@ -179,6 +179,8 @@ func (s *Service) Resume(ctx context.Context, runID int64, actor string) (*fireb
 	if err := firebreak.ValidateActor(actor); err != nil {
 		return nil, err
 	}
+	s.resumeMu.Lock()
+	defer s.resumeMu.Unlock()
 	r, err := s.Store.FindRun(ctx, runID)
 	if err != nil {
 		return nil, err
@@ -189,6 +191,10 @@ func (s *Service) Resume(ctx context.Context, runID int64, actor string) (*fireb
 	case r.State != firebreak.RunPaused && r.State != firebreak.RunHalted:
 		return nil, firebreak.Errorf(firebreak.ECONFLICT, "Run %d is %s; only a paused or halted run can be resumed: pause or kill it.", runID, r.State)
 	}
+	// A run that paused itself at a manual stage, or halted, may still be
+	// winding down (writing its timeline entry). Wait for it: launch would
+	// take it for a run being dispatched and leave the resumed run idle.
+	s.wait(runID)
 	if err := s.audit(ctx, actor, firebreak.AuditRunResumed, runObject(r.ID), map[string]any{"run": r.ID, "stage": r.Stage}); err != nil {
 		return nil, err
 	}

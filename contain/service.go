@@ -91,6 +91,11 @@ type Service struct {
 
 	mu   sync.Mutex
 	runs map[int64]*execution // runs being dispatched
+	// resumeMu lets one Resume run at a time, so that a run found paused
+	// or halted is never being dispatched by an execution a concurrent
+	// Resume launched: any execution left is winding down.
+	resumeMu sync.Mutex
+
 	wg   sync.WaitGroup
 	ctx  context.Context // cancelled by Close
 	stop context.CancelFunc
@@ -112,6 +117,7 @@ func (s *Service) Config() Config { return s.cfg }
 func (s *Service) CreatePlan(ctx context.Context, incidentID int64, spec firebreak.PlanSpec, actor string) (*firebreak.Plan, error) {
 	p, targets, err := s.build(ctx, incidentID, spec, actor, 1)
 	if err != nil {
+		s.refused(ctx, incidentID, 0, actor, err)
 		return nil, err
 	}
 	if err := s.Store.CreatePlan(ctx, p, targets); err != nil {
@@ -131,6 +137,7 @@ func (s *Service) RevisePlan(ctx context.Context, planID int64, spec firebreak.P
 	}
 	p, targets, err := s.build(ctx, old.IncidentID, spec, actor, old.Version+1)
 	if err != nil {
+		s.refused(ctx, old.IncidentID, planID, actor, err)
 		return nil, err
 	}
 	p.ID = planID
@@ -266,6 +273,32 @@ func (s *Service) approved(ctx context.Context, p *firebreak.Plan) (*firebreak.A
 		why = "it has no approval"
 	}
 	return nil, firebreak.Errorf(firebreak.EFORBIDDEN, "Plan %d v%d needs a second person's approval (%s), and %s.", p.ID, p.Version, p.Preview.Why, why)
+}
+
+// refused records a plan that was refused (bad input, a selection that
+// matches nothing or everyone) on the incident's timeline and in the audit
+// trail, so that what was tried is on the record. Unknown incidents and
+// failures of the stores themselves are not recorded.
+func (s *Service) refused(ctx context.Context, incidentID, planID int64, actor string, err error) {
+	switch firebreak.ErrorCode(err) {
+	case firebreak.EINVALID, firebreak.ECONFLICT:
+	default:
+		return
+	}
+	if firebreak.ValidateActor(actor) != nil {
+		return
+	}
+	if _, err := s.Incidents.Find(ctx, incidentID); err != nil {
+		return // no such incident: nothing to put it on
+	}
+	what := "A new plan"
+	object := fmt.Sprintf("incident/%d", incidentID)
+	if planID != 0 {
+		what, object = fmt.Sprintf("A revision of plan %d", planID), planObject(planID)
+	}
+	why := firebreak.ErrorMessage(err)
+	s.record(ctx, incidentID, actor, firebreak.AuditPlanRefused, "plan_refused", object,
+		fmt.Sprintf("%s by %s was refused: %s", what, actor, why), map[string]any{"plan": planID, "reason": why})
 }
 
 // refuse writes a refused step to the audit trail and the timeline.

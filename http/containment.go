@@ -2,7 +2,6 @@ package http
 
 import (
 	"context"
-	"errors"
 	nethttp "net/http"
 	"slices"
 	"strconv"
@@ -67,15 +66,10 @@ func pathID(r *nethttp.Request, name string) (int64, error) {
 }
 
 // decodeSpec reads a plan spec; a field error from a nested value (a bad
-// duration) keeps its field name.
+// duration) keeps its field name (see jsonError).
 func (s *Server) decodeSpec(w nethttp.ResponseWriter, r *nethttp.Request) (firebreak.PlanSpec, error) {
 	var spec firebreak.PlanSpec
-	err := s.decodeBody(w, r, &spec)
-	var fe *firebreak.FieldError
-	if errors.As(err, &fe) {
-		return spec, fe
-	}
-	return spec, err
+	return spec, s.decodeBody(w, r, &spec)
 }
 
 func (s *Server) handleCreatePlan(w nethttp.ResponseWriter, r *nethttp.Request) {

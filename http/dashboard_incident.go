@@ -2,7 +2,6 @@ package http
 
 import (
 	"context"
-	nethttp "net/http"
 	"net/url"
 	"strconv"
 
@@ -54,29 +53,6 @@ func parseTierPage(q url.Values) (tierPage, error) {
 		return p, errs
 	}
 	return p, nil
-}
-
-func (s *Server) handleIncidentPage(w nethttp.ResponseWriter, r *nethttp.Request) {
-	svc := s.pageIncidents(w, r)
-	if svc == nil {
-		return
-	}
-	id, err := parseIncidentID(r)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	tp, err := parseTierPage(r.URL.Query())
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	data, err := s.loadIncidentPage(r.Context(), svc, id, tp)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	s.render(w, r, "incident.html", data)
 }
 
 // loadIncidentPage reads the incident, a page of each tier and the timeline.

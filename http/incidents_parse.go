@@ -142,11 +142,14 @@ func (s *Server) decodeBody(w nethttp.ResponseWriter, r *nethttp.Request, v any)
 // sees: the field to blame where there is one.
 func jsonError(err error) error {
 	var fe *firebreak.Error
+	var fieldErr *firebreak.FieldError
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
 	case errors.As(err, &fe):
 		return fe // from the bounded body reader: too large, unreadable
+	case errors.As(err, &fieldErr):
+		return fieldErrors{*fieldErr} // from a value's UnmarshalJSON, such as a duration
 	case errors.Is(err, io.EOF):
 		return firebreak.Errorf(firebreak.EINVALID, "Request body is empty: send a JSON object.")
 	case errors.As(err, &typeErr) && typeErr.Field != "":

@@ -2,13 +2,18 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/chromedp"
 
 	"firebreak"
@@ -34,18 +39,26 @@ func chromiumPath(t *testing.T) string {
 // TestBrowserWalksThroughAnIncident drives a real browser through the
 // operator pages: a credential-stuffing attack is fed to a real server, and
 // the test goes from the overview to the incident list, the incident, and
-// one of its accounts, checking what each page shows. With
-// FIREBREAK_SCREENSHOTS=dir it saves a screenshot of each page there.
+// one of its accounts, checking what each page shows. Then it contains the
+// incident as two operators would: alice writes a plan with the form's
+// defaults, bob approves it, alice runs it against the simulated identity
+// provider and watches the run page until the run has finished. With
+// FIREBREAK_SCREENSHOTS=dir it saves a screenshot of the main pages there.
 func TestBrowserWalksThroughAnIncident(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives a browser against a simulated attack")
 	}
 	chrome := chromiumPath(t)
 	dir := t.TempDir()
-	c, _ := openServe(t, dir)
+	// Operators are added as on a server that is not running yet: the
+	// command holds the data directory's audit trail while it works.
 	addOperator(t, dir, "alice", "responder", browserPassword)
+	addOperator(t, dir, "bob", "approver", browserPassword)
+	c := openBrowserServe(t, dir)
 	feedScenario(t, c, sim.ScenarioStuffing)
 	waitIncident(t, c)
+	inc := reopenWorstIncident(t, c)
+	incidentURL := fmt.Sprintf("%s/incidents/%d", c.Server.URL(), inc.ID)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chrome), chromedp.NoSandbox, chromedp.DisableGPU,
@@ -56,26 +69,61 @@ func TestBrowserWalksThroughAnIncident(t *testing.T) {
 	defer cancel()
 	ctx, cancel := chromedp.NewContext(actx)
 	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancel = context.WithTimeout(ctx, 120*time.Second)
 	defer cancel()
+	refused, err := watchCSP(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	type acts = []chromedp.Action[chromedp.Void]
+	signIn := func(name string) acts {
+		return acts{
+			chromedp.SendKeys(chromedp.CSS("#name"), name),
+			chromedp.SendKeys(chromedp.CSS("#password"), browserPassword),
+			chromedp.Click(chromedp.CSS(`form.login button[type="submit"]`)),
+		}
+	}
+	signOut := acts{chromedp.Click(chromedp.CSS(`.who button[type="submit"]`))}
+	base := c.Server.URL()
 	steps := []struct {
 		name    string
 		actions acts
 		want    string
+		shot    bool // save a screenshot of the page
 	}{
 		// The overview sends a visitor who is not signed in to the form.
-		{"login", acts{chromedp.Navigate(c.Server.URL() + "/")}, "Sign in to respond"},
-		{"overview", acts{
-			chromedp.SendKeys(chromedp.CSS("#name"), "alice"),
-			chromedp.SendKeys(chromedp.CSS("#password"), browserPassword),
-			chromedp.Click(chromedp.CSS(`form.login button[type="submit"]`)),
-		}, "Thresholds in force"},
-		{"incidents", acts{chromedp.Click(chromedp.CSS(`nav a[href="/incidents"]`))}, "newest opened first"},
-		{"incident", acts{chromedp.Click(chromedp.CSS(`td a[href^="/incidents/"]`))}, "Affected accounts"},
-		{"account", acts{chromedp.Click(chromedp.CSS(`td a[href^="/accounts/"]`))}, "kept for this account"},
-		{"signed out", acts{chromedp.Click(chromedp.CSS(`.who button[type="submit"]`))}, "Sign in to respond"},
+		{"login", acts{chromedp.Navigate(base + "/")}, "Sign in to respond", false},
+		{"overview", signIn("alice"), "Thresholds in force", true},
+		{"incidents", acts{chromedp.Click(chromedp.CSS(`nav a[href="/incidents"]`))}, "newest opened first", true},
+		{"incident", acts{chromedp.Click(chromedp.CSS(fmt.Sprintf(`td a[href="/incidents/%d"]`, inc.ID)))}, "Affected accounts", true},
+		{"account", acts{chromedp.Click(chromedp.CSS(`td a[href^="/accounts/"]`))}, "kept for this account", true},
+		// alice writes a plan with the form's defaults from the incident page.
+		{"containment", acts{chromedp.Navigate(incidentURL)}, "Write a plan", false},
+		// A rate limit of 3 calls a second makes the run last a few seconds,
+		// so that the run page shows it running and then follows it live.
+		// Stepping up the at-risk tier, which is empty, is refused: the form
+		// comes back with the reason, keeping what was entered.
+		{"plan refused", acts{
+			chromedp.SendKeys(chromedp.CSS("#rate-limit"), "3"),
+			chromedp.Click(chromedp.CSS(`input[name="at_risk"][value="require_step_up"]`)),
+			chromedp.Click(chromedp.CSS(`#plan-form button[type="submit"]`)),
+		}, "matches nothing in incident", false},
+		{"plan written", acts{
+			chromedp.Click(chromedp.CSS(`input[name="at_risk"][value="require_step_up"]`)),
+			chromedp.Click(chromedp.CSS(`#plan-form button[type="submit"]`)),
+		}, "Needs a second person's approval", false},
+		{"alice out", signOut, "Sign in to respond", false},
+		// bob approves exactly the version the page shows him.
+		{"bob in", append(acts{chromedp.Navigate(base + "/plans/1")}, signIn("bob")...), "Approve v1", false},
+		{"approved", acts{chromedp.Click(chromedp.CSS(`#approve-form button[type="submit"]`))}, "approved by bob", false},
+		{"bob out", signOut, "Sign in to respond", false},
+		// alice runs it and watches the run page until it has finished.
+		{"alice in", append(acts{chromedp.Navigate(base + "/plans/1")}, signIn("alice")...), "Run v1", false},
+		{"run", acts{chromedp.Click(chromedp.CSS(`#run-form button[type="submit"]`))}, "Run 1 (apply)", true},
+		{"plan", acts{chromedp.Navigate(base + "/plans/1")}, "approved by bob", true},
+		{"contained", acts{chromedp.Click(chromedp.CSS(`.sub a[href^="/incidents/"]`))}, "contained", false},
+		{"signed out", signOut, "Sign in to respond", false},
 	}
 	pages := map[string]string{}
 	for _, s := range steps {
@@ -83,13 +131,16 @@ func TestBrowserWalksThroughAnIncident(t *testing.T) {
 			t.Fatalf("%s: %v", s.name, err)
 		}
 		pages[s.name] = waitText(t, ctx, s.name, s.want)
-		if s.name == "overview" {
+		switch s.name {
+		case "overview":
 			// The live charts draw once two stream frames have arrived.
 			if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#chart-rate canvas"))); err != nil {
 				t.Fatalf("overview charts: %v", err)
 			}
+		case "run":
+			pages[s.name] = waitRunOver(t, ctx)
 		}
-		if dir := os.Getenv("FIREBREAK_SCREENSHOTS"); dir != "" {
+		if dir := os.Getenv("FIREBREAK_SCREENSHOTS"); dir != "" && s.shot {
 			shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 			if err != nil {
 				t.Fatalf("%s screenshot: %v", s.name, err)
@@ -99,7 +150,7 @@ func TestBrowserWalksThroughAnIncident(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"Credential stuffing", "compromised", "targeted", "Timeline"} {
+	for _, want := range []string{"Credential stuffing", "compromised", "targeted", "Timeline", "Containment"} {
 		if !strings.Contains(pages["incident"], want) {
 			t.Errorf("incident page does not show %q", want)
 		}
@@ -107,11 +158,128 @@ func TestBrowserWalksThroughAnIncident(t *testing.T) {
 	if !strings.Contains(pages["overview"], "Signed in as alice") {
 		t.Errorf("the overview does not show who is signed in")
 	}
+	for _, want := range []string{"Run 1 (apply)", "plan 1 v1", "stage 3 of 3", "No failed actions."} {
+		if !strings.Contains(pages["run"], want) {
+			t.Errorf("run page does not show %q", want)
+		}
+	}
+	for _, want := range []string{"alice", "revoke sessions", "approved by bob", "finished"} {
+		if !strings.Contains(pages["plan"], want) {
+			t.Errorf("plan page does not show %q", want)
+		}
+	}
+	if !strings.Contains(pages["contained"], "approved by bob") || !strings.Contains(pages["contained"], "run 1") {
+		t.Errorf("the incident's containment section does not show the approved plan and its run")
+	}
 	// Signed out, the pages are closed again.
 	if err := chromedp.Do(ctx, chromedp.Navigate(c.Server.URL()+"/incidents")); err != nil {
 		t.Fatal(err)
 	}
 	waitText(t, ctx, "incidents after sign-out", "Sign in to respond")
+	if msgs := refused(); len(msgs) > 0 {
+		t.Errorf("the browser refused content under the CSP: %q", msgs)
+	}
+}
+
+// reopenWorstIncident reopens the incident with the most compromised
+// accounts, as a responder would before containing it: the engine resolves
+// an attack's incident once the attack has gone quiet, and the simulated
+// attack, two weeks of events fed at once, is over by the time it is
+// scored.
+func reopenWorstIncident(t *testing.T, c *ServeCommand) *firebreak.Incident {
+	t.Helper()
+	ctx := context.Background()
+	page, err := c.Incidents.List(ctx, firebreak.IncidentFilter{Limit: firebreak.MaxPageLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var worst *firebreak.Incident
+	for _, inc := range page.Incidents {
+		if inc.MergedInto == 0 && (worst == nil || inc.Counts.Compromised > worst.Counts.Compromised) {
+			worst = inc
+		}
+	}
+	if worst == nil || worst.Counts.Compromised == 0 {
+		t.Fatalf("no incident with compromised accounts among %d", len(page.Incidents))
+	}
+	// The engine resolves the incident right after opening it: wait for
+	// that, so that it does not resolve it again after the reopening.
+	for deadline := time.Now().Add(10 * time.Second); worst.State != firebreak.StateResolved && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+		if worst, err = c.Incidents.Find(ctx, worst.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if worst.State == firebreak.StateResolved {
+		triaged := firebreak.StateTriaged
+		if worst, err = c.Incidents.Update(ctx, worst.ID, firebreak.IncidentUpdate{State: &triaged}, "alice"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return worst
+}
+
+// openBrowserServe opens `firebreak serve` in-process as openServe does,
+// containing against an in-process simulated identity provider.
+func openBrowserServe(t *testing.T, dir string) *ServeCommand {
+	t.Helper()
+	c := NewServeCommand(io.Discard, &syncBuffer{})
+	c.Config.Addr, c.Config.DataDir, c.Config.LogLevel = "127.0.0.1:0", dir, "warn"
+	c.Config.Token = testToken
+	c.Config.Contain.SimIdP = true
+	if err := c.Open(context.Background()); err != nil {
+		c.Close()
+		t.Fatalf("open serve: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	waitReady(t, c.Server.URL(), 30*time.Second)
+	return c
+}
+
+// waitRunOver watches the run page, which the test does not reload, until
+// it shows the run finished with every action done, and returns the page's
+// text. The page must have shown the run running first: its progress
+// follows the run live.
+func waitRunOver(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	var state, done string
+	seen := map[string]bool{}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		state, _ = chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#run-state")))
+		done, _ = chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#run-done")))
+		seen[state] = true
+		if state == "finished" && done == "100%" {
+			if !seen["running"] {
+				t.Errorf("the run page never showed the run running (saw %v)", seen)
+			}
+			text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return text
+		}
+	}
+	t.Fatalf("the run page shows %q and %q done, want finished and 100%%", state, done)
+	return ""
+}
+
+// watchCSP collects the browser's console reports of content refused under
+// the Content-Security-Policy; call the returned func to read them.
+func watchCSP(ctx context.Context) (func() []string, error) {
+	var mu sync.Mutex
+	var msgs []string
+	err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*cdplog.EventEntryAdded); ok && strings.Contains(e.Entry.Text, "Content Security Policy") {
+			mu.Lock()
+			msgs = append(msgs, e.Entry.Text)
+			mu.Unlock()
+		}
+	})
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(msgs)
+	}, err
 }
 
 // browserPassword is the browser test operator's password.

@@ -129,6 +129,11 @@ func containCrash(t *testing.T, seed uint64, faults idp.Faults) {
 	st := sim.Stats()
 	t.Logf("provider: %d applies, %d observes, %d lost answers, %d 5xx, %d 429, rate peak %d/s",
 		st.Applies, st.Observes, st.Resets, st.Errors5xx, st.Throttled429, st.Rate.MaxPerSecond)
+	// The cap holds across 24 restarts: a new process waits out the second
+	// the one before it may have used.
+	if st.Rate.MaxPerSecond > 8000 {
+		t.Errorf("the provider saw %d calls in one second, above the plan's cap of 8000", st.Rate.MaxPerSecond)
+	}
 	if reps := sim.Repeats(); len(reps) > 0 {
 		t.Errorf("%d accounts with more than one effect, e.g. %+v", len(reps), reps[0])
 	}

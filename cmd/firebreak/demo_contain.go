@@ -36,7 +36,7 @@ func (c *DemoCommand) startDemoIdP() (*idp.Sim, func(), error) {
 // demoOperators creates the responder and the approver of the demo's plan
 // with fresh passwords, and returns them.
 func (c *DemoCommand) demoOperators(ctx context.Context) (map[string]string, error) {
-	svc, closeDB, err := openAuth(ctx, c.serve.Config.DataDir, c.stderr)
+	svc, closeDB, err := openAuth(ctx, c.serve.Config.DataDir, c.stderr, true)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 
 	"firebreak"
+	"firebreak/audit"
 	"firebreak/auth"
 	"firebreak/sqlite"
 )
@@ -110,23 +111,37 @@ func (c *OperatorCommand) parse(sub string, args []string, withName bool, extra 
 
 // openAuth opens the store in dir and returns the auth service over it, and
 // a function that closes the store; logs receives the store's warnings.
-func openAuth(ctx context.Context, dir string, logs io.Writer) (*auth.Service, func() error, error) {
+func openAuth(ctx context.Context, dir string, logs io.Writer, audited bool) (*auth.Service, func() error, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, nil, fmt.Errorf("create data directory: %w", err)
 	}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	db := sqlite.NewDB(filepath.Join(dir, "firebreak.db"))
-	db.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	db.Logger = logger
 	if err := db.Open(ctx); err != nil {
 		return nil, nil, fmt.Errorf("open store: %w", err)
 	}
-	return auth.NewService(sqlite.NewOperatorStore(db), auth.Config{}), db.Close, nil
+	cfg := auth.Config{}
+	closeAll := db.Close
+	if audited {
+		// Operator and token changes go on the audit trail like any other
+		// step; a running server holds the trail, so then use the API.
+		log, err := audit.Open(filepath.Join(dir, "audit"), audit.Options{Logger: logger})
+		if err != nil {
+			db.Close()
+			return nil, nil, fmt.Errorf("open the audit trail (if firebreak serve is running on %s, use its API instead: POST /api/v1/operators, POST /api/v1/tokens): %w", dir, err)
+		}
+		cfg.Auditor = log
+		closeAll = func() error { return errors.Join(log.Close(), db.Close()) }
+	}
+	return auth.NewService(sqlite.NewOperatorStore(db), cfg), closeAll, nil
 }
 
 // createOperator creates an operator in the store of the data directory
 // dir; logs receives warnings from opening the store. demo uses it for its
 // sign-in.
 func createOperator(ctx context.Context, dir, name string, role firebreak.Role, password string, logs io.Writer) (op *firebreak.Operator, err error) {
-	svc, closeDB, err := openAuth(ctx, dir, logs)
+	svc, closeDB, err := openAuth(ctx, dir, logs, true)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +201,7 @@ func (c *OperatorCommand) list(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	svc, closeDB, err := openAuth(ctx, fl.data, c.stderr)
+	svc, closeDB, err := openAuth(ctx, fl.data, c.stderr, false)
 	if err != nil {
 		return err
 	}
@@ -230,7 +245,7 @@ func (c *OperatorCommand) token(ctx context.Context, args []string) (err error) 
 	if err != nil {
 		return err
 	}
-	svc, closeDB, err := openAuth(ctx, fl.data, c.stderr)
+	svc, closeDB, err := openAuth(ctx, fl.data, c.stderr, true)
 	if err != nil {
 		return err
 	}
@@ -267,7 +282,7 @@ func demoOperator(ctx context.Context, dir string, logs io.Writer) (name, passwo
 	if err != nil {
 		return "", "", err
 	}
-	svc, closeDB, err := openAuth(ctx, dir, logs)
+	svc, closeDB, err := openAuth(ctx, dir, logs, true)
 	if err != nil {
 		return "", "", err
 	}

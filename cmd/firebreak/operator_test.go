@@ -5,11 +5,14 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"firebreak"
+	"firebreak/audit"
 )
 
 func TestOperatorCommand(t *testing.T) {
@@ -57,9 +60,15 @@ func TestOperatorCommand(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("GET /api/v1/me with the token = %d", resp.StatusCode)
 	}
-	// While the server runs, another operator can be added.
-	if _, _, err := runOperatorCmd(t, "", "add", "--data", dir, "--name", "carol", "--role", "viewer"); err != nil {
-		t.Errorf("add while serving: %v", err)
+	// While the server runs it holds the audit trail, and an operator
+	// added behind its back would go unrecorded: the command refuses and
+	// points at the API.
+	if _, _, err := runOperatorCmd(t, "", "add", "--data", dir, "--name", "carol", "--role", "viewer"); err == nil || !strings.Contains(err.Error(), "use its API") {
+		t.Errorf("add while serving: err = %v, want a refusal pointing at the API", err)
+	}
+	// Listing needs no audit record and works alongside the server.
+	if out, _, err := runOperatorCmd(t, "", "list", "--data", dir); err != nil || !strings.Contains(out, "alice") {
+		t.Errorf("list while serving: %v\n%s", err, out)
 	}
 }
 
@@ -123,7 +132,7 @@ func TestDemoOperator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, closeDB, err := openAuth(ctx, dir, io.Discard)
+	svc, closeDB, err := openAuth(ctx, dir, io.Discard, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,5 +142,34 @@ func TestDemoOperator(t *testing.T) {
 	}
 	if _, p, err := svc.Login(ctx, name, second, ""); err != nil || p.Role != firebreak.RoleAdmin {
 		t.Errorf("login with the new password: %+v, %v; want an admin", p, err)
+	}
+}
+
+// TestOperatorCommandIsAudited checks that operators and tokens created
+// from the command line go on the audit trail like any other step.
+func TestOperatorCommandIsAudited(t *testing.T) {
+	dir := t.TempDir()
+	if _, _, err := runOperatorCmd(t, "", "add", "--data", dir, "--name", "alice", "--role", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runOperatorCmd(t, "", "token", "--data", dir, "--name", "siem", "--role", "responder"); err != nil {
+		t.Fatal(err)
+	}
+	log, err := audit.Open(filepath.Join(dir, "audit"), audit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	recs, err := log.Records(context.Background(), 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, r := range recs {
+		actions = append(actions, r.Action+" "+r.Actor)
+	}
+	want := []string{firebreak.AuditOperatorCreated + " cli", firebreak.AuditTokenCreated + " cli"}
+	if !slices.Equal(actions, want) {
+		t.Errorf("audit records %v, want %v", actions, want)
 	}
 }

@@ -160,7 +160,7 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 		if err != nil {
 			return usageError(fs, c.stderr, "%v", err)
 		}
-		if err := fs.Parse(rest); err != nil {
+		if err := parseFlags(fs, rest); err != nil {
 			return err
 		}
 		if spec.Stages, err = parseStages(*stages); err != nil {
@@ -188,7 +188,7 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 		if err != nil {
 			return usageError(fs, c.stderr, "%v", err)
 		}
-		if err := fs.Parse(rest); err != nil {
+		if err := parseFlags(fs, rest); err != nil {
 			return err
 		}
 		d, err := client().Plan(ctx, id)
@@ -198,7 +198,7 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 		return c.printPlan(d, *asJSON)
 	case "list":
 		incident := fs.Int64("incident", 0, "incident `ID`")
-		if err := fs.Parse(args[1:]); err != nil {
+		if err := parseFlags(fs, args[1:]); err != nil {
 			return err
 		}
 		if *incident < 1 {
@@ -229,7 +229,7 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 		if err != nil {
 			return usageError(fs, c.stderr, "%v", err)
 		}
-		if err := fs.Parse(rest); err != nil {
+		if err := parseFlags(fs, rest); err != nil {
 			return err
 		}
 		cl := client()
@@ -311,7 +311,7 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return usageError(fs, c.stderr, "%v", err)
 	}
-	if err := fs.Parse(rest); err != nil {
+	if err := parseFlags(fs, rest); err != nil {
 		return err
 	}
 	cl := client()
@@ -400,6 +400,19 @@ func printRun(w io.Writer, r *firebreak.Run) {
 		fmt.Fprintf(w, " — %s", r.Reason)
 	}
 	fmt.Fprintln(w)
+}
+
+// parseFlags parses args into fs. The flag package has already printed what
+// was wrong and the usage, so a bad flag (a step without actions, a
+// non-numeric --incident) is a usage error.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
 }
 
 // leadingID reads a positive integer id as the first argument when
