@@ -43,8 +43,15 @@ type tierRec struct {
 	conf     float32
 	tail     float32 // score tail share of the deciding success
 	share    float32 // campaign share of the address's attempts, or -1
+	why      uint8   // for at_risk: whyTargeted or whyCluster
 	ip       netip.Addr
 }
+
+// Why an account is at risk.
+const (
+	whyTargeted uint8 = iota // targeted, then a risky success
+	whyCluster               // a risky success tied to the campaign by its cluster alone
+)
 
 // campaign is the live state behind a Campaign.
 type campaign struct {

@@ -53,6 +53,17 @@ const (
 	riskyTail = 0.01
 )
 
+// maxReputationLogLR is the risk model's bound on one feature's log
+// likelihood ratio (ln 10³), which caps the reputation SourceEvidence adds.
+const maxReputationLogLR = 6.91
+
+// withoutLogLR takes a log likelihood ratio out of a score in [0, 1] (a
+// logistic of the log odds, whatever the prior).
+func withoutLogLR(score, logLR float64) float64 {
+	s := math.Min(math.Max(score, 1e-15), 1-1e-15)
+	return 1 / (1 + math.Exp(-(math.Log(s/(1-s)) - logLR)))
+}
+
 // New returns an empty detector; zero Config fields take their defaults.
 func New(cfg Config) *Detector {
 	cfg = cfg.normalise()
@@ -225,8 +236,12 @@ func (d *Detector) success(e *firebreak.Event, k *eventKeys, score float64, now 
 	a.burst(now, false, d.acct.halfMin)
 	d.travel(e, a, score, now)
 	tail := d.scores.tail(score)
+	own := tail
+	if rep, _ := d.sourceLR(e.IP, now); rep > 0 {
+		own = d.scores.tail(withoutLogLR(score, math.Min(rep, maxReputationLogLR)))
+	}
 	d.scores.add(score)
-	s := d.remember(e, k, tail, now)
+	s := d.remember(e, k, tail, own, now)
 	d.judgeSuccess(e, k, s, now)
 }
 

@@ -164,11 +164,13 @@ func TestStuffingIsOneCampaign(t *testing.T) {
 		t.Fatalf("stuffing campaigns = %d, want 1", q.campaigns)
 	}
 	// The target is 0.95 for both; docs/detection.md reports the
-	// measured figures (at 20,000 accounts: precision 0.64, recall 0.50 since
-	// the risk model bounds each feature at 10^3; 0.69 and 0.64 before).
-	// These floors catch regressions.
-	if q.precision() < 0.6 || q.recall() < 0.5 {
-		t.Errorf("compromised precision %.2f recall %.2f, want >= 0.6 and >= 0.5", q.precision(), q.recall())
+	// measured figures (20,000 accounts: precision 0.88 (7/8), recall 0.50;
+	// 100,000: 0.94 (44/47), 0.65 (44/68)). Precision was 0.64 at 20,000
+	// before a success tied to the campaign by its cluster alone went to
+	// at_risk and the address evidence stopped counting twice. These floors
+	// catch regressions.
+	if q.precision() < 0.8 || q.recall() < 0.45 {
+		t.Errorf("compromised precision %.2f recall %.2f, want >= 0.8 and >= 0.45", q.precision(), q.recall())
 	}
 }
 
@@ -222,6 +224,11 @@ func TestMixedFindsEachAttackOnce(t *testing.T) {
 		t.Logf("%s: compromised tp %d fp %d of %d", tc.cohort, q.tp, q.fp, q.truth)
 		if got := r.major(tc.kind, tc.cohort); got != 1 {
 			t.Errorf("%s campaigns holding the attack = %d, want 1", tc.kind, got)
+		}
+		// Measured: stuffing 7/8 at 20,000 accounts, 45/49 at 100,000;
+		// spraying 3/3 and 16/16.
+		if q.precision() < 0.85 {
+			t.Errorf("%s compromised precision %.2f (%d of %d), want >= 0.85", tc.cohort, q.precision(), q.tp, q.tp+q.fp)
 		}
 	}
 	bf := 0

@@ -102,10 +102,13 @@ func (r *tierRec) evidence(c *campaign) string {
 		if r.share >= 0 {
 			s += fmt.Sprintf(", an address where %.0f%% of recent attempts were this campaign's", 100*r.share)
 		} else {
-			s += " in a client cluster this campaign is using"
+			s += " in a client cluster this campaign is using, an address failing more than the population's rate"
 		}
 		return s + fmt.Sprintf("; the login scored in the top %.2g%% of successes", 100*r.tail)
 	case TierAtRisk:
+		if r.why == whyCluster {
+			return fmt.Sprintf("success from %s in a client cluster %s is using, scored in the top %.2g%% of successes; nothing beyond the shared cluster ties it to the campaign", r.ip, c.name(), 100*r.tail)
+		}
 		return fmt.Sprintf("targeted by %s, then a success from %s scored in the top %.2g%% of successes", c.name(), r.ip, 100*r.tail)
 	}
 	return fmt.Sprintf("%d failed attempt(s) attributed to %s", r.attempts, c.name())
@@ -120,12 +123,20 @@ func (r *tierRec) evidence(c *campaign) string {
 //
 // over the source window. Only evidence for an attack counts.
 func (d *Detector) SourceEvidence(ip netip.Addr, t time.Time) (logLR float64, reason string) {
-	if !ip.IsValid() || len(d.camps) == 0 {
+	lr, c := d.sourceLR(ip, minute(t))
+	if c == nil {
 		return 0, ""
 	}
-	now := minute(t)
+	return lr, d.reason(c)
+}
+
+// sourceLR is SourceEvidence without the sentence: the log likelihood ratio
+// and the campaign behind it, or nil. It allocates nothing.
+func (d *Detector) sourceLR(ip netip.Addr, now int32) (logLR float64, best *campaign) {
+	if !ip.IsValid() || len(d.camps) == 0 {
+		return 0, nil
+	}
 	full, pfx := ipKeys(ip)
-	var best *campaign
 	for _, x := range [...]struct {
 		t   *table
 		key uint64
@@ -149,10 +160,7 @@ func (d *Detector) SourceEvidence(ip netip.Addr, t time.Time) (logLR float64, re
 			logLR, best = lr, c
 		}
 	}
-	if best == nil {
-		return 0, ""
-	}
-	return logLR, d.reason(best)
+	return logLR, best
 }
 
 // reason returns the campaign's sentence, rebuilt when its figures have

@@ -20,19 +20,23 @@ type success struct {
 	fpSlot  uint32
 	t       int32
 	tail    float32 // share of successes scored at least as high
-	camp    int32   // campaign it was attributed to, 0 none
-	when    time.Time
+	// own is the tail share of the score without the campaign reputation
+	// the risk model got from SourceEvidence: the score's evidence that is
+	// not already the address's campaign share, which judge counts itself.
+	own  float32
+	camp int32 // campaign that claimed it; 0 none; −id: at risk in campaign id, still open to a claim
+	when time.Time
 }
 
 const successSize = 104
 
 // remember puts the success in the ring and returns its slot.
-func (d *Detector) remember(e *firebreak.Event, k *eventKeys, tail float64, now int32) *success {
+func (d *Detector) remember(e *firebreak.Event, k *eventKeys, tail, own float64, now int32) *success {
 	i := d.ringNext
 	d.ringNext = (i + 1) % len(d.ring)
 	s := &d.ring[i]
 	*s = success{account: e.Account, ip: e.IP, ipKey: k.ipKey, fpKey: k.fpKey, ipSlot: k.ipSlot,
-		fpSlot: k.fpSlot, t: now, tail: float32(tail), when: e.Time}
+		fpSlot: k.fpSlot, t: now, tail: float32(tail), own: float32(own), when: e.Time}
 	k.ip.ring = int32(i + 1)
 	return s
 }
@@ -94,46 +98,91 @@ func (d *Detector) atRisk(c *campaign, e *firebreak.Event, s *success, now int32
 
 // judge estimates the odds that success s is campaign c's and claims it
 // when they reach even. Only a risky success qualifies — one the risk model
-// scored in its top riskyTail, i.e. would challenge at the default budget:
+// scored in its top riskyTail, i.e. would challenge at the default budget,
+// once the campaign reputation it got for the address is taken out (judge
+// weighs the address itself):
 //
 //	odds = prior odds from the address or the cluster × scoreLR(score tail)
 //
 // From an address the campaign already used, the prior odds are its
-// attempts there against everyone else's. Otherwise they come from the
-// success's cluster: the cluster's failures beyond the population's rate
-// are the attacker's, a HitRate of which would succeed, against the
-// cluster's successes; times the Bayes factor of the address's own
-// failures. scoreLR turns the risk model's verdict into a likelihood ratio.
+// failed attempts there, a HitRate of which would succeed, against
+// everyone else's successes there. Otherwise they come from the success's
+// cluster: the cluster's failures beyond the population's rate are the
+// attacker's, a HitRate of which would succeed, against the cluster's
+// successes; times the Bayes factor of the address's own failures. A
+// cluster is shared with everyone using the same browser, so a success
+// whose only tie to the campaign is its cluster (the address has no
+// failures of its own) goes to the at-risk tier, not the compromised one;
+// it is claimed later if its address fails on another account.
 func (d *Detector) judge(s *success, c *campaign) bool {
-	if s.camp != 0 || s.tail > riskyTail || d.now-s.t > int32(2*d.fp.halfMin) {
+	if s.camp > 0 || s.own > riskyTail || d.now-s.t > int32(2*d.fp.halfMin) {
 		return false
 	}
 	ip := d.ip.at(s.ipSlot, s.ipKey)
 	if ip == nil {
 		return false
 	}
-	share := float64(-1)
-	var odds float64
+	var j judgement
 	if ip.camp == c.id {
-		// The campaign's attempts here that stayed failures (a typo that
-		// its owner's success resolved is not the campaign's).
-		a := math.Min(float64(ip.c.ca), float64(ip.c.k))
-		share = a / float64(ip.c.n)
-		odds = a / math.Max(float64(ip.c.n)-a, 1)
+		j = d.addressOdds(ip)
 	} else if fp := d.fp.at(s.fpSlot, s.fpKey); fp != nil && c.kind == KindStuffing {
-		excess := float64(fp.c.k) - d.pop.failRate()*float64(fp.c.n)
-		if excess <= 0 {
-			return false
-		}
-		odds = excess * d.cfg.HitRate / math.Max(float64(fp.c.s), 1)
-		odds *= math.Exp(logBF(float64(ip.c.k), float64(ip.c.n), d.pop.failRate(), kappaSource))
+		j = d.clusterOdds(ip, fp)
 	}
-	odds *= scoreLR(float64(s.tail))
-	if odds < 1 {
+	odds := j.odds * scoreLR(float64(s.own))
+	switch {
+	case odds < 1:
+		return false
+	case j.clusterOnly:
+		if s.camp != -c.id {
+			s.camp = -c.id
+			d.suspect(c, s, odds/(1+odds))
+		}
 		return false
 	}
-	d.claim(c, s, odds/(1+odds), share)
+	d.claim(c, s, odds/(1+odds), j.share)
 	return true
+}
+
+// judgement is the prior odds that a success is a campaign's, before its
+// score, and what they rest on.
+type judgement struct {
+	odds        float64
+	share       float64 // the campaign's share of the address's attempts, -1 for none
+	clusterOnly bool    // nothing but the cluster ties the success to the campaign
+}
+
+// addressOdds: the campaign's failed attempts at the address (a typo its
+// owner's success resolved is not the campaign's), a HitRate of which would
+// succeed, against everyone else's successes there (the one judged left
+// out). An address with no other success is the campaign's alone: the odds
+// are its attempts there.
+func (d *Detector) addressOdds(ip *entry) judgement {
+	a := math.Min(float64(ip.c.ca), float64(ip.c.k))
+	others := math.Max(float64(ip.c.s)-1, 0)
+	return judgement{odds: a * d.cfg.HitRate / (others + d.cfg.HitRate), share: a / float64(ip.c.n)}
+}
+
+// clusterOdds: the cluster's failures beyond the population's rate, a
+// HitRate of which would succeed, against its successes; times the Bayes
+// factor of the address's own failures against the population's rate.
+func (d *Detector) clusterOdds(ip, fp *entry) judgement {
+	rate := d.pop.failRate()
+	excess := float64(fp.c.k) - rate*float64(fp.c.n)
+	if excess <= 0 {
+		return judgement{share: -1}
+	}
+	lbf := logBF(float64(ip.c.k), float64(ip.c.n), rate, kappaSource)
+	return judgement{odds: excess * d.cfg.HitRate / math.Max(float64(fp.c.s), 1) * math.Exp(lbf), share: -1, clusterOnly: lbf <= 0}
+}
+
+// suspect puts a success tied to c by its cluster alone in the at-risk
+// tier: the campaign may have it, nothing beyond the shared cluster says so.
+func (d *Detector) suspect(c *campaign, s *success, conf float64) {
+	if r := c.tier(s.account, TierAtRisk, s.t, conf); r != nil && r.tier == TierAtRisk {
+		r.ip, r.tail, r.why = s.ip, s.own, whyCluster
+	}
+	d.out = append(d.out, Finding{Kind: KindCampaignSuccess, Time: s.when, Campaign: c.name(),
+		Account: s.account, IP: s.ip, Confidence: conf})
 }
 
 // scoreLR is the likelihood ratio of a success's score: legitimate
@@ -154,7 +203,7 @@ func (d *Detector) claim(c *campaign, s *success, conf, share float64) {
 	c.successes++
 	c.attempts++
 	if r := c.tier(s.account, TierCompromised, s.t, conf); r != nil {
-		r.ip, r.tail, r.share = s.ip, s.tail, float32(share)
+		r.ip, r.tail, r.share = s.ip, s.own, float32(share)
 	}
 	d.out = append(d.out, Finding{Kind: KindCampaignSuccess, Time: s.when, Campaign: c.name(),
 		Account: s.account, IP: s.ip, Confidence: conf})
@@ -164,7 +213,7 @@ func (d *Detector) claim(c *campaign, s *success, conf, share float64) {
 // made before the campaign showed itself.
 func (d *Detector) rejudge(c *campaign) {
 	for i := range d.ring {
-		if s := &d.ring[i]; s.camp == 0 && s.account != "" {
+		if s := &d.ring[i]; s.camp <= 0 && s.account != "" {
 			d.judge(s, c)
 		}
 	}
