@@ -14,15 +14,21 @@ import (
 // counts it.
 const windowGuard = 10 * time.Millisecond
 
-// bucketShare is the share of the cap the token bucket paces at.
-const bucketShare = 0.99
+// bucketShare is the share of the cap the token bucket paces at, and
+// windowShare the share of it the sliding window admits per second: the
+// margins absorb scheduling delay between taking a slot and the call
+// reaching the provider, so that the provider never counts more than R.
+const (
+	bucketShare = 0.98
+	windowShare = 0.99
+)
 
 // maxWindow is the largest cap enforced with a sliding window; above it
 // the token bucket alone paces calls.
 const maxWindow = 100_000
 
 // pacer holds calls to a provider to a rate: a token bucket spreads them
-// out, and a sliding window over the start times of the last R calls
+// out, and a sliding window over the start times of the last 0.99·R calls
 // makes sure no second (as the provider sees it) ever holds more than R,
 // however goroutines are scheduled.
 type pacer struct {
@@ -38,13 +44,14 @@ func newPacer(perSecond float64) *pacer {
 	if perSecond <= 0 {
 		return &pacer{bucket: rate.NewLimiter(rate.Inf, 1)}
 	}
-	// The bucket paces at 99% of the cap, by absolute reservation times, so
-	// that late wake-ups do not add up into a lower rate; it holds 10 ms of
-	// calls, so that a pause in the pipeline (a claim waiting for fsync)
-	// does not lose the rate for good. The window rarely waits: it is the
-	// hard cap behind the bucket, for when calls bunch up.
-	p := &pacer{bucket: rate.NewLimiter(rate.Limit(perSecond*bucketShare), max(1, int(perSecond/100)))}
-	if n := int(perSecond); n >= 1 && n <= maxWindow {
+	// The bucket paces at 98% of the cap, by absolute reservation times, so
+	// that late wake-ups do not add up into a lower rate; it holds a
+	// quarter of a second of calls, so that the run catches up after a
+	// stall (a claim waiting for fsync, a busy machine) instead of losing
+	// that time for good. The window is the hard cap behind it: catching
+	// up never puts more than R calls in any second.
+	p := &pacer{bucket: rate.NewLimiter(rate.Limit(perSecond*bucketShare), max(1, int(perSecond/4)))}
+	if n := int(perSecond * windowShare); n >= 1 && n <= maxWindow {
 		// A new pacer does not know what the process before it sent in
 		// the last second (a restart after a crash, a resume): it starts
 		// as if R calls had just begun, so the cap holds across the gap.
