@@ -69,6 +69,13 @@ type Config struct {
 	Auditor firebreak.Auditor
 	// AuditLog serves GET /api/v1/audit; nil answers 503.
 	AuditLog AuditLog
+	// Status stores status page updates (/api/v1/status-updates); nil
+	// answers 503. StatusPage is the public status page served under
+	// /status/ (package statuspage); nil answers 404. OnStatusPublished
+	// runs after an update is published (to refresh the page's cache).
+	Status            firebreak.StatusService
+	StatusPage        nethttp.Handler
+	OnStatusPublished func(firebreak.StatusUpdate)
 
 	MaxBodyBytes    int64 // raw request body, as sent (default 16 MiB)
 	MaxDecodedBytes int64 // body after gzip decompression (default 64 MiB)

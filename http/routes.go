@@ -42,6 +42,9 @@ func (s *Server) routes() []route {
 		{"POST /api/v1/runs/{id}/resume", s.handleRunControl("resume"), responders},
 		{"POST /api/v1/runs/{id}/kill", s.handleRunControl("kill"), responders},
 		{"POST /api/v1/runs/{id}/rollback", s.handleRollback, responders},
+		{"GET /api/v1/status-updates", s.handleStatusHistory, viewers},
+		{"POST /api/v1/status-updates", s.handlePublishStatus, responders},
+		{"GET /api/v1/status-updates/overdue", s.handleStatusOverdue, viewers},
 		{"GET /api/v1/audit", s.handleAudit, viewers},
 		{"GET /api/v1/audit/checkpoint", s.handleAuditCheckpoint, viewers},
 		{"GET /api/v1/me", s.handleMe, viewers},
@@ -76,6 +79,9 @@ func (s *Server) routes() []route {
 		{"POST /runs/{id}/rollback", s.handleRunControlForm("rollback"), responders},
 		{"GET /accounts/{account}", s.handleAccountPage, viewers},
 		{"GET /assets/{file}", s.handleAsset, anyone},
+		{"GET /status", s.handleStatusRoot, anyone},
+		{"GET /status/{path...}", s.handleStatusPage, anyone},
+		{"POST /status/{path...}", s.handleStatusPage, anyone},
 	}
 }
 

@@ -35,6 +35,9 @@ type ServeConfig struct {
 	LogFormat  string
 	Engine     engine.Config
 	Contain    ContainConfig
+	// PublicURL is where people reach the status page (for links in its
+	// feed and notices); default: this server's URL + /status.
+	PublicURL string
 }
 
 // DefaultServeConfig returns the defaults of `firebreak serve`.
@@ -60,6 +63,10 @@ type ServeCommand struct {
 	Audit *audit.Log
 	// Contain plans, approves and runs containment.
 	Contain *contain.Service
+	// Status stores status page updates; the status page serves them.
+	Status       firebreak.StatusService
+	statusPage   *laterHandler
+	stopReminder context.CancelFunc
 }
 
 // NewServeCommand returns a command with default configuration.
@@ -77,6 +84,7 @@ func (c *ServeCommand) ParseFlags(args []string) error {
 	fs.StringVar(&c.Config.LogLevel, "log-level", c.Config.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&c.Config.LogFormat, "log-format", c.Config.LogFormat, "text or json")
 	containFlags(fs, &c.Config.Contain)
+	fs.StringVar(&c.Config.PublicURL, "public-url", "", "public `URL` of the status page (default: this server's URL + /status)")
 	fs.Usage = func() {
 		fmt.Fprint(c.stderr, "Usage: firebreak serve [flags]\n\nServe the API and dashboard. Operators sign in with the accounts that\n'firebreak operator add' creates; automation uses API tokens from\n'firebreak operator token'. A static admin token may be set in FIREBREAK_TOKEN.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -152,6 +160,7 @@ func (c *ServeCommand) Open(ctx context.Context) error {
 	if err := c.openContainment(ctx); err != nil {
 		return err
 	}
+	c.openStatusStore()
 	agents, err := uap.New(100_000)
 	if err != nil {
 		return fmt.Errorf("load user agent parser: %w", err)
@@ -162,9 +171,13 @@ func (c *ServeCommand) Open(ctx context.Context) error {
 		Ingest: c.Engine, Logins: logins, Incidents: c.Incidents, Agents: agents, Logger: c.Logger,
 		Registry: reg, Token: c.Config.Token, Operators: sqlite.NewOperatorStore(c.db),
 		Auditor: c.Audit, AuditLog: c.Audit, Containment: c.Contain,
+		Status: c.Status, StatusPage: c.statusPage, OnStatusPublished: c.statusPage.invalidate,
 	})
 	if err := c.Server.Open(c.Config.Addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Config.Addr, err)
+	}
+	if err := c.openStatusPage(ctx); err != nil {
+		return err
 	}
 	// Resume the runs a stop interrupted, once everything they report to is open.
 	if err := c.Contain.Start(ctx); err != nil {
@@ -180,6 +193,9 @@ func (c *ServeCommand) Close() error {
 	var errs []error
 	if c.Server != nil {
 		errs = append(errs, c.Server.Close())
+	}
+	if c.stopReminder != nil {
+		c.stopReminder()
 	}
 	if c.Contain != nil {
 		errs = append(errs, c.Contain.Close())
