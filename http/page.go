@@ -135,6 +135,9 @@ type layout struct {
 	Operator string         // the principal as the timeline records it; empty for nobody
 	Role     firebreak.Role //
 	CSRF     string         // the session's CSRF token; empty for bearer tokens
+	// Overdue are status page threads whose promised next update is late:
+	// every page reminds the operators until someone publishes.
+	Overdue []firebreak.StatusUpdate
 }
 
 func (l *layout) setLayout(v layout) { *l = v }
@@ -238,7 +241,14 @@ func (s *Server) render(w nethttp.ResponseWriter, r *nethttp.Request, name strin
 func (s *Server) renderStatus(w nethttp.ResponseWriter, r *nethttp.Request, status int, name string, data any) {
 	var buf bytes.Buffer
 	if l, ok := data.(layoutSetter); ok {
-		l.setLayout(layoutFor(r))
+		lay := layoutFor(r)
+		if lay.Operator != "" && s.cfg.Status != nil {
+			// A failed read only loses the reminder, never the page.
+			if late, err := s.cfg.Status.Overdue(r.Context(), s.cfg.Now()); err == nil {
+				lay.Overdue = late
+			}
+		}
+		l.setLayout(lay)
 	}
 	if s.page.tmpl == nil {
 		s.writeError(w, r, fmt.Errorf("render %s: templates failed to parse", name))

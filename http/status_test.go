@@ -83,3 +83,31 @@ func TestStatusUpdatesAPI(t *testing.T) {
 		t.Errorf("GET /status/feed.atom = %d", w.Code)
 	}
 }
+
+// TestOverdueBanner checks that every dashboard page reminds operators of a
+// status update promised and not published in time.
+func TestOverdueBanner(t *testing.T) {
+	ctx := context.Background()
+	db := sqlite.NewDB(filepath.Join(t.TempDir(), "firebreak.db"))
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	store := sqlite.NewStatusStore(db)
+	now := time.Now()
+	clock := func() time.Time { return now }
+	f := newFixture(t, func(c *fbhttp.Config) { c.Status, c.Now = store, clock })
+	u := firebreak.StatusUpdate{Phase: firebreak.Phase("investigating"), Title: "Unusual sign-ins", Body: "Looking into it.",
+		Author: "alice", NextUpdateBy: now.Add(30 * time.Minute)}
+	if err := store.Publish(ctx, &u); err != nil {
+		t.Fatal(err)
+	}
+	if w := f.do("GET", "/", nil); strings.Contains(w.Body.String(), `id="overdue"`) {
+		t.Fatal("banner shown before the promised time")
+	}
+	now = now.Add(time.Hour)
+	w := f.do("GET", "/", nil)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `id="overdue"`) || !strings.Contains(w.Body.String(), "Unusual sign-ins") {
+		t.Fatalf("GET / an hour later = %d, want the overdue banner:\n%s", w.Code, w.Body)
+	}
+}
