@@ -4,9 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"strings"
 	"sync/atomic"
+	"time"
 
 	"firebreak"
+	"firebreak/channel"
 	"firebreak/sqlite"
 	"firebreak/statuspage"
 )
@@ -33,8 +37,8 @@ func (l *laterHandler) invalidate(firebreak.StatusUpdate) {
 }
 
 // openStatusPage builds the public status page once the server listens, and
-// the reminder that tells operators when a promised update is late. The
-// reminder logs for now; the operator channel takes over when notices land.
+// the reminder that tells operators when a promised update is late (in the
+// log, and on their webhook: see operatorNotifier).
 func (c *ServeCommand) openStatusPage(ctx context.Context) error {
 	base := c.Config.PublicURL
 	if base == "" {
@@ -50,13 +54,12 @@ func (c *ServeCommand) openStatusPage(ctx context.Context) error {
 		return fmt.Errorf("status page: %w", err)
 	}
 	c.statusPage.h.Store(page)
-	reminder := statuspage.NewReminder(c.Status, func(_ context.Context, late []statuspage.Overdue) error {
-		for _, o := range late {
-			c.Logger.Warn("a promised status update is late", "incident", o.Update.IncidentID,
-				"promised_by", o.Update.NextUpdateBy, "late", o.Late.String())
-		}
-		return nil
-	})
+	notify, err := c.operatorNotifier()
+	if err != nil {
+		return err
+	}
+	reminder := statuspage.NewReminder(c.Status, notify)
+	reminder.Repeat = 15 * time.Minute
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	c.stopReminder = cancel
 	go reminder.Run(rctx)
@@ -67,4 +70,48 @@ func (c *ServeCommand) openStatusPage(ctx context.Context) error {
 func (c *ServeCommand) openStatusStore() {
 	c.Status = sqlite.NewStatusStore(c.db)
 	c.statusPage = &laterHandler{}
+}
+
+// operatorWebhookEnv names the environment variable holding the operators'
+// Slack-compatible incoming webhook URL (a secret: whoever has it can post).
+const operatorWebhookEnv = "FIREBREAK_OPERATOR_WEBHOOK"
+
+// operatorNotifier returns how late status promises reach operators: a
+// message on their Slack-compatible webhook when FIREBREAK_OPERATOR_WEBHOOK
+// is set, and a warning in the log always.
+func (c *ServeCommand) operatorNotifier() (func(context.Context, []statuspage.Overdue) error, error) {
+	var slack firebreak.Sender
+	if url := os.Getenv(operatorWebhookEnv); url != "" {
+		s, err := channel.NewSlack(channel.SlackConfig{URL: url})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s", operatorWebhookEnv, firebreak.ErrorMessage(err))
+		}
+		slack = s
+	}
+	return func(ctx context.Context, late []statuspage.Overdue) error {
+		for _, o := range late {
+			c.Logger.Warn("a promised status update is late", "incident", o.Update.IncidentID,
+				"promised_by", o.Update.NextUpdateBy, "late", o.Late.Round(time.Second).String())
+		}
+		if slack == nil {
+			return nil
+		}
+		return slack.Send(ctx, lateMessage(late))
+	}, nil
+}
+
+// lateMessage is the operators' reminder of late status promises.
+func lateMessage(late []statuspage.Overdue) firebreak.Message {
+	var b strings.Builder
+	b.WriteString("Status page: a promised update is late.\n")
+	for _, o := range late {
+		what := "General notice"
+		if o.Update.IncidentID != 0 {
+			what = fmt.Sprintf("Incident %d", o.Update.IncidentID)
+		}
+		fmt.Fprintf(&b, "- %s, %q: the next update was promised by %s (%s ago).\n", what, o.Update.Title,
+			o.Update.NextUpdateBy.UTC().Format(time.RFC3339), o.Late.Round(time.Minute))
+	}
+	key := fmt.Sprintf("late-%d-%d", late[0].Update.ID, late[0].Update.NextUpdateBy.Unix())
+	return firebreak.Message{Channel: firebreak.ChannelSlack, To: "operators", Text: b.String(), Key: key}
 }

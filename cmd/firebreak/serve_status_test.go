@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"firebreak"
+	"firebreak/statuspage"
+)
+
+// TestLateStatusReachesOperatorWebhook checks that a late status promise is
+// posted to the operators' Slack-compatible webhook.
+func TestLateStatusReachesOperatorWebhook(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, string(b))
+		mu.Unlock()
+		io.WriteString(w, "ok")
+	}))
+	defer hook.Close()
+	t.Setenv(operatorWebhookEnv, hook.URL)
+	c := &ServeCommand{Logger: slog.New(slog.DiscardHandler)}
+	notify, err := c.operatorNotifier()
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := []statuspage.Overdue{{Update: firebreak.StatusUpdate{ID: 7, IncidentID: 3, Title: "Unusual sign-ins",
+		NextUpdateBy: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}, Late: 20 * time.Minute}}
+	if err := notify(context.Background(), late); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || !strings.Contains(got[0], "Incident 3") || !strings.Contains(got[0], "Unusual sign-ins") {
+		t.Fatalf("webhook received %q, want one message naming incident 3 and its title", got)
+	}
+}
+
+// TestOperatorWebhookRefusesBadURL checks that a malformed webhook address
+// stops serve from starting instead of failing silently later.
+func TestOperatorWebhookRefusesBadURL(t *testing.T) {
+	t.Setenv(operatorWebhookEnv, "not a url")
+	c := &ServeCommand{Logger: slog.New(slog.DiscardHandler)}
+	if _, err := c.operatorNotifier(); err == nil || !strings.Contains(err.Error(), operatorWebhookEnv) {
+		t.Fatalf("err = %v, want a refusal naming %s", err, operatorWebhookEnv)
+	}
+}
