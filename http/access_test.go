@@ -53,6 +53,7 @@ var wantAccess = map[string]string{
 	"GET /api/v1/status-updates":                          "viewer",
 	"POST /api/v1/status-updates":                         "responder",
 	"GET /api/v1/status-updates/overdue":                  "viewer",
+	"POST /incidents/{id}/status":                         "responder",
 	"GET /status":                                         "public",
 	"GET /status/{path...}":                               "public",
 	"POST /status/{path...}":                              "public",

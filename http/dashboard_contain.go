@@ -50,6 +50,7 @@ type approvalState struct {
 type incidentContainData struct {
 	*incidentPageData
 	Contain *containSection
+	Status  *statusSection
 }
 
 // CanPlan reports whether the page offers the plan form: to responders,
@@ -92,7 +93,8 @@ func (s *Server) renderIncident(w nethttp.ResponseWriter, r *nethttp.Request, st
 	if sec.Form != nil {
 		sec.Form.CSRF = layoutFor(r).CSRF
 	}
-	s.renderStatus(w, r, status, "incident.html", &incidentContainData{incidentPageData: data, Contain: sec})
+	s.renderStatus(w, r, status, "incident.html", &incidentContainData{incidentPageData: data, Contain: sec,
+		Status: s.loadStatusSection(r, data.Incident)})
 }
 
 // loadContainSection reads the incident's plans, each with its approval

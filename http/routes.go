@@ -79,6 +79,7 @@ func (s *Server) routes() []route {
 		{"POST /runs/{id}/rollback", s.handleRunControlForm("rollback"), responders},
 		{"GET /accounts/{account}", s.handleAccountPage, viewers},
 		{"GET /assets/{file}", s.handleAsset, anyone},
+		{"POST /incidents/{id}/status", s.handlePublishStatusForm, responders},
 		{"GET /status", s.handleStatusRoot, anyone},
 		{"GET /status/{path...}", s.handleStatusPage, anyone},
 		{"POST /status/{path...}", s.handleStatusPage, anyone},

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -109,5 +110,45 @@ func TestOverdueBanner(t *testing.T) {
 	w := f.do("GET", "/", nil)
 	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `id="overdue"`) || !strings.Contains(w.Body.String(), "Unusual sign-ins") {
 		t.Fatalf("GET / an hour later = %d, want the overdue banner:\n%s", w.Code, w.Body)
+	}
+}
+
+// TestPublishStatusFromIncidentPage posts the incident page's form and
+// finds the update in the store and on the public page; a form without the
+// next update's time is refused with the reason shown on the page.
+func TestPublishStatusFromIncidentPage(t *testing.T) {
+	ctx := context.Background()
+	db := sqlite.NewDB(filepath.Join(t.TempDir(), "firebreak.db"))
+	if err := db.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	incs, store := sqlite.NewIncidentStore(db), sqlite.NewStatusStore(db)
+	now := time.Now().UTC()
+	inc := &firebreak.Incident{Kind: firebreak.KindCredentialStuffing, Severity: firebreak.SeverityHigh,
+		Title: "Stuffing", FirstSeen: now, LastSeen: now}
+	if err := incs.Create(ctx, inc, nil, firebreak.SystemActor); err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, func(c *fbhttp.Config) { c.Status, c.Incidents, c.Now = store, incs, time.Now })
+	form := "phase=investigating&title=Unusual+sign-ins&body=We+reset+affected+accounts.&next_minutes=45"
+	target := "/incidents/" + strconv.FormatInt(inc.ID, 10) + "/status"
+	w := f.do("POST", target, []byte(form), "Content-Type", "application/x-www-form-urlencoded")
+	if w.Code != http.StatusSeeOther || strings.Contains(w.Header().Get("Location"), "status_error") {
+		t.Fatalf("publish = %d, Location %q", w.Code, w.Header().Get("Location"))
+	}
+	th, err := store.Thread(ctx, inc.ID)
+	if err != nil || len(th.Updates) != 1 || th.Updates[0].Author != fbhttp.APIActor {
+		t.Fatalf("thread %+v (err %v): want one update by the actor", th, err)
+	}
+	if d := th.Updates[0].NextUpdateBy.Sub(now); d < 44*time.Minute || d > 46*time.Minute {
+		t.Errorf("next update in %s, want 45 minutes", d)
+	}
+	w = f.do("POST", target, []byte("phase=monitoring&title=x&body=y"), "Content-Type", "application/x-www-form-urlencoded")
+	if loc := w.Header().Get("Location"); w.Code != http.StatusSeeOther || !strings.Contains(loc, "status_error") {
+		t.Fatalf("publish without next_minutes = %d, Location %q: want the reason back on the page", w.Code, loc)
+	}
+	if th, _ := store.Thread(ctx, inc.ID); len(th.Updates) != 1 {
+		t.Errorf("%d updates after a refused form, want 1", len(th.Updates))
 	}
 }
