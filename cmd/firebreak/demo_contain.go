@@ -118,6 +118,24 @@ func (c *DemoCommand) contain(ctx context.Context, bulk, clean int, sim *idp.Sim
 	}
 	fmt.Fprintln(c.stdout, note)
 	fmt.Fprintf(c.stdout, "incident %d is contained: %s/incidents/%d\n", inc.ID, c.serve.Server.URL(), inc.ID)
+	return c.publishStatus(ctx, inc, p.Preview.Accounts)
+}
+
+// publishStatus mirrors the containment on the public status page, as a
+// responder would before telling the affected people, with the time of the
+// next update.
+func (c *DemoCommand) publishStatus(ctx context.Context, inc *firebreak.Incident, accounts int64) error {
+	u := firebreak.StatusUpdate{IncidentID: inc.ID, Phase: firebreak.PhaseMonitoring, Author: demoResponder,
+		Title: "Unusual sign-in attempts: affected accounts secured",
+		Body: fmt.Sprintf("We detected an automated attempt to sign in with passwords leaked elsewhere. "+
+			"We secured the %d accounts it reached: their owners will be asked to choose a new password or confirm it is them at their next sign-in, "+
+			"and we will contact them in the app. Nobody else needs to do anything.", accounts),
+		NextUpdateBy: time.Now().Add(time.Hour)}
+	if err := c.serve.Status.Publish(ctx, &u); err != nil {
+		return fmt.Errorf("publish status: %w", err)
+	}
+	c.serve.statusPage.invalidate(u)
+	fmt.Fprintf(c.stdout, "%s published it on the public status page (next update within the hour): %s/status/\n", demoResponder, c.serve.Server.URL())
 	return nil
 }
 

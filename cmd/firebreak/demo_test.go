@@ -22,7 +22,7 @@ func TestDemoSmoke(t *testing.T) {
 		defer close(done)
 		// --duration bounds the demo if the test fails; a passing test cancels it.
 		err = run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--data", dir,
-			"--accounts", "300", "--days", "4", "--speed", "100000", "--duration", "30s"}, stdout, stderr)
+			"--accounts", "3000", "--days", "14", "--speed", "100000", "--duration", "90s"}, stdout, stderr)
 	}()
 	t.Cleanup(func() { cancel(); <-done }) // before dir is removed
 	base := waitURL(t, stdout, 60*time.Second, done)
@@ -33,7 +33,7 @@ func TestDemoSmoke(t *testing.T) {
 	}
 	client := signIn(t, base, m[1], m[2])
 	waitStatsWith(t, client, base, 20*time.Second, func(s firebreak.EngineStats) bool { return s.Events > 0 })
-	// At 100,000x the live part of four days plays in under two seconds.
+	// At 100,000x the live part of 14 days plays in a few seconds.
 	history, live := demoPlan(t, stdout, done)
 	total := int64(history + live)
 	s := waitStatsWith(t, client, base, 20*time.Second, func(s firebreak.EngineStats) bool { return s.Events == total })
@@ -48,6 +48,22 @@ func TestDemoSmoke(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks %q", want)
 		}
+	}
+	// The demo contains its incident, then mirrors it on the public status
+	// page, which anyone can read without signing in.
+	deadline := time.Now().Add(45 * time.Second)
+	for !strings.Contains(stdout.String(), "published it on the public status page") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo did not contain its incident and publish within 45s; stdout:\n%s", stdout.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(stdout.String(), "is contained") {
+		t.Errorf("the demo did not report its incident contained; stdout:\n%s", stdout.String())
+	}
+	code, page = get(t, base+"/status/")
+	if code != http.StatusOK || !strings.Contains(page, "affected accounts secured") {
+		t.Errorf("GET /status/ without signing in = %d, want the demo's update:\n%s", code, page)
 	}
 	cancel()
 	select {
