@@ -426,6 +426,13 @@ type ContainmentService interface {
 	// item of run RollbackOf with a reversible action and Seq below
 	// uptoSeq (0: all). It sets ID, Total and Counts.
 	CreateRun(ctx context.Context, r *Run, uptoSeq int64) error
+	// CreateRollbackFor stores a rollback run r (Kind rollback, RollbackOf
+	// set) like CreateRun, but with one item per confirmed item of run
+	// RollbackOf whose target is one of targets and whose action is one of
+	// actions and reversible: a rollback of some accounts and actions only
+	// (lifting one person's step-up after an appeal). ECONFLICT when
+	// nothing is selected, as for CreateRun.
+	CreateRollbackFor(ctx context.Context, r *Run, targets []string, actions []ActionKind) error
 	// FindRun returns a run with its item counts.
 	FindRun(ctx context.Context, id int64) (*Run, error)
 	// ListRuns returns the runs of a plan (every plan if planID is 0), newest first.

@@ -19,12 +19,14 @@ type ContainmentService struct {
 	AddApprovalFn func(ctx context.Context, a *firebreak.Approval) error
 	ApprovalsFn   func(ctx context.Context, planID int64) ([]firebreak.Approval, error)
 	CreateRunFn   func(ctx context.Context, r *firebreak.Run, uptoSeq int64) error
-	FindRunFn     func(ctx context.Context, id int64) (*firebreak.Run, error)
-	ListRunsFn    func(ctx context.Context, planID int64) ([]*firebreak.Run, error)
-	UpdateRunFn   func(ctx context.Context, r *firebreak.Run) error
-	ClaimItemsFn  func(ctx context.Context, runID, beforeSeq int64, limit int, at time.Time) ([]firebreak.RunItem, error)
-	RecordItemsFn func(ctx context.Context, runID int64, results []firebreak.ItemResult) error
-	ListItemsFn   func(ctx context.Context, runID int64, filter firebreak.ItemFilter) (*firebreak.ItemPage, error)
+	// CreateRollbackForFn backs CreateRollbackFor.
+	CreateRollbackForFn func(ctx context.Context, r *firebreak.Run, targets []string, actions []firebreak.ActionKind) error
+	FindRunFn           func(ctx context.Context, id int64) (*firebreak.Run, error)
+	ListRunsFn          func(ctx context.Context, planID int64) ([]*firebreak.Run, error)
+	UpdateRunFn         func(ctx context.Context, r *firebreak.Run) error
+	ClaimItemsFn        func(ctx context.Context, runID, beforeSeq int64, limit int, at time.Time) ([]firebreak.RunItem, error)
+	RecordItemsFn       func(ctx context.Context, runID int64, results []firebreak.ItemResult) error
+	ListItemsFn         func(ctx context.Context, runID int64, filter firebreak.ItemFilter) (*firebreak.ItemPage, error)
 }
 
 // CreatePlan calls CreatePlanFn.
@@ -89,6 +91,14 @@ func (s *ContainmentService) CreateRun(ctx context.Context, r *firebreak.Run, up
 		return nil
 	}
 	return s.CreateRunFn(ctx, r, uptoSeq)
+}
+
+// CreateRollbackFor calls CreateRollbackForFn.
+func (s *ContainmentService) CreateRollbackFor(ctx context.Context, r *firebreak.Run, targets []string, actions []firebreak.ActionKind) error {
+	if s.CreateRollbackForFn == nil {
+		return nil
+	}
+	return s.CreateRollbackForFn(ctx, r, targets, actions)
 }
 
 // FindRun calls FindRunFn.

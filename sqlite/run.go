@@ -40,7 +40,7 @@ func (s *ContainmentStore) CreateRun(ctx context.Context, r *firebreak.Run, upto
 		if r.Kind == firebreak.RunApply {
 			err = createApply(ctx, tx, r)
 		} else {
-			err = createRollback(ctx, tx, r, uptoSeq)
+			err = createRollback(ctx, tx, r, rollbackFilter{uptoSeq: uptoSeq})
 		}
 		if err != nil {
 			return err
@@ -133,8 +133,104 @@ func setItems(ctx context.Context, tx *Tx, id, n int64) error {
 	return err
 }
 
+// CreateRollbackFor stores a rollback run like CreateRun, limited to the
+// confirmed items of run r.RollbackOf on one of targets with one of actions
+// (reversible ones only). Targets and actions are required: an empty
+// filter is refused, never read as "everything".
+func (s *ContainmentStore) CreateRollbackFor(ctx context.Context, r *firebreak.Run, targets []string, actions []firebreak.ActionKind) error {
+	if err := validateNewRun(r, 0); err != nil {
+		return err
+	}
+	f := rollbackFilter{targets: targets}
+	if err := f.setActions(r, actions); err != nil {
+		return err
+	}
+	return s.write(ctx, "create rollback", func(tx *Tx) error {
+		if err := createRollback(ctx, tx, r, f); err != nil {
+			return err
+		}
+		stored, err := getRun(ctx, tx, r.ID)
+		if err == nil {
+			*r = *stored
+		}
+		return err
+	})
+}
+
+// rollbackFilter selects the items a rollback undoes: Seq below uptoSeq
+// (0: any), and, when set, only targets and actions.
+type rollbackFilter struct {
+	uptoSeq int64
+	targets []string
+	actions []firebreak.ActionKind
+}
+
+// setActions checks a partial rollback's run kind, targets and actions and
+// keeps the reversible actions.
+func (f *rollbackFilter) setActions(r *firebreak.Run, actions []firebreak.ActionKind) error {
+	switch {
+	case r.Kind != firebreak.RunRollback:
+		return invalid(&firebreak.FieldError{Field: "kind", Reason: "must be rollback"})
+	case len(f.targets) == 0 || len(f.targets) > firebreak.MaxBatch:
+		return invalid(&firebreak.FieldError{Field: "targets", Reason: fmt.Sprintf("required: 1 to %d targets", firebreak.MaxBatch)})
+	case len(actions) == 0:
+		return invalid(&firebreak.FieldError{Field: "actions", Reason: "required: the actions to undo"})
+	}
+	for i, t := range f.targets {
+		if t == "" {
+			return invalid(&firebreak.FieldError{Field: fmt.Sprintf("targets[%d]", i), Reason: "required"})
+		}
+	}
+	for i, a := range actions {
+		info, ok := a.Info()
+		if !ok {
+			return invalid(&firebreak.FieldError{Field: fmt.Sprintf("actions[%d]", i), Reason: fmt.Sprintf("unknown action %q", a)})
+		}
+		if info.Reversible {
+			f.actions = append(f.actions, a)
+		}
+	}
+	if len(f.actions) == 0 {
+		return firebreak.Errorf(firebreak.ECONFLICT, "None of the actions %v can be undone; there is nothing to roll back.", actions)
+	}
+	return nil
+}
+
+// where returns the SQL conditions and arguments (numbered from ?7) that
+// the filter adds to the selection of items.
+func (f rollbackFilter) where() (string, []any) {
+	actions := f.actions
+	if actions == nil {
+		for _, a := range firebreak.ActionKinds {
+			if info, _ := a.Info(); info.Reversible {
+				actions = append(actions, a)
+			}
+		}
+	}
+	var args []any
+	list := func(n int) string {
+		marks := make([]string, n)
+		for i := range marks {
+			marks[i] = fmt.Sprintf("?%d", 7+len(args)+i)
+		}
+		return strings.Join(marks, ", ")
+	}
+	cond := " AND action IN (" + list(len(actions)) + ")"
+	for _, a := range actions {
+		args = append(args, string(a))
+	}
+	if len(f.targets) > 0 {
+		cond += " AND target IN (" + list(len(f.targets)) + ")"
+		for _, t := range f.targets {
+			args = append(args, t)
+		}
+	}
+	return cond, args
+}
+
 // createRollback inserts a rollback run and its items.
-func createRollback(ctx context.Context, tx *Tx, r *firebreak.Run, uptoSeq int64) error {
+func createRollback(ctx context.Context, tx *Tx, r *firebreak.Run, f rollbackFilter) error {
+	uptoSeq := f.uptoSeq
 	orig, err := getRun(ctx, tx, r.RollbackOf)
 	switch {
 	case err != nil:
@@ -158,20 +254,14 @@ func createRollback(ctx context.Context, tx *Tx, r *firebreak.Run, uptoSeq int64
 	if err != nil {
 		return err
 	}
-	var reversible []string
-	for _, a := range firebreak.ActionKinds {
-		if info, _ := a.Info(); info.Reversible {
-			reversible = append(reversible, "'"+string(a)+"'")
-		}
-	}
+	cond, extra := f.where()
 	// One pass over the undone run's id range, in order, so the new items
 	// append to the end of the table as an apply's do.
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO run_items (id, run_id, seq, action, target, source, state, updated_at)
 		SELECT ?1 + seq, ?2, seq, action, target, source, 'pending', ?3 FROM run_items
-		WHERE id >= ?4 AND id < ?5 AND state = 'confirmed' AND (?6 = 0 OR seq < ?6)
-			AND action IN (`+strings.Join(reversible, ", ")+`)
-		ORDER BY id`, base, r.ID, formatTime(tx.now), from, to, uptoSeq)
+		WHERE id >= ?4 AND id < ?5 AND state = 'confirmed' AND (?6 = 0 OR seq < ?6)`+cond+`
+		ORDER BY id`, append([]any{base, r.ID, formatTime(tx.now), from, to, uptoSeq}, extra...)...)
 	if err != nil {
 		return err
 	}
@@ -183,6 +273,9 @@ func createRollback(ctx context.Context, tx *Tx, r *firebreak.Run, uptoSeq int64
 		below := ""
 		if uptoSeq > 0 {
 			below = fmt.Sprintf(" below seq %d", uptoSeq)
+		}
+		if len(f.targets) > 0 {
+			below += " for the targets and actions asked for"
 		}
 		return firebreak.Errorf(firebreak.ECONFLICT, "Run %d has no confirmed items with a reversible action%s; there is nothing to roll back.", orig.ID, below)
 	}

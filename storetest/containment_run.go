@@ -404,6 +404,59 @@ func testRollback(t *testing.T, open ContainmentOpener) {
 	wantCode(t, s.CreateRun(ctx, ofRollback, 0), firebreak.ECONFLICT, "rollback")
 	missing := &firebreak.Run{Kind: firebreak.RunRollback, RollbackOf: partial.ID + 1, StartedBy: "bob"}
 	wantCode(t, s.CreateRun(ctx, missing, 0), firebreak.ENOTFOUND)
+	t.Run("For", func(t *testing.T) { testRollbackFor(t, s, apply.ID, rollback) })
+}
+
+// testRollbackFor checks CreateRollbackFor on the finished apply run of
+// testRollback: only the confirmed, reversible items of the targets and
+// actions asked for.
+func testRollbackFor(t *testing.T, s firebreak.ContainmentService, applyID int64, rollback func() *firebreak.Run) {
+	ctx := context.Background()
+	items := allItems(t, s, applyID, firebreak.ItemConfirmed)
+	byAction := map[firebreak.ActionKind][]firebreak.RunItem{}
+	for _, it := range items {
+		byAction[it.Action] = append(byAction[it.Action], it)
+	}
+	// Pick one reversible confirmed item; ask for its target with every
+	// action: only the reversible one on that target comes back.
+	var pick firebreak.RunItem
+	for _, it := range items {
+		if info, _ := it.Action.Info(); info.Reversible && !it.Source {
+			pick = it
+			break
+		}
+	}
+	if pick.Target == "" {
+		t.Fatal("no reversible confirmed account item to roll back")
+	}
+	r := rollback()
+	if err := s.CreateRollbackFor(ctx, r, []string{pick.Target, "nobody"}, firebreak.ActionKinds); err != nil {
+		t.Fatalf("CreateRollbackFor: %v", err)
+	}
+	got := allItems(t, s, r.ID, "")
+	for _, it := range got {
+		if it.Target != pick.Target {
+			t.Errorf("item %+v is not on target %s", it, pick.Target)
+		}
+		if info, _ := it.Action.Info(); !info.Reversible {
+			t.Errorf("item %+v cannot be undone", it)
+		}
+	}
+	if len(got) == 0 || r.Total != int64(len(got)) || r.Kind != firebreak.RunRollback || r.RollbackOf != applyID {
+		t.Fatalf("CreateRollbackFor made %+v with %d items; want a rollback of run %d with the items of %s", r, len(got), applyID, pick.Target)
+	}
+	// Another action on the same target selects nothing.
+	other := firebreak.ActionForceReset
+	if pick.Action == other {
+		other = firebreak.ActionStepUp
+	}
+	wantCode(t, s.CreateRollbackFor(ctx, rollback(), []string{pick.Target}, []firebreak.ActionKind{other}), firebreak.ECONFLICT, "nothing to roll back")
+	wantCode(t, s.CreateRollbackFor(ctx, rollback(), []string{pick.Target}, []firebreak.ActionKind{firebreak.ActionRevokeSessions}), firebreak.ECONFLICT)
+	wantField(t, s.CreateRollbackFor(ctx, rollback(), nil, firebreak.ActionKinds), "targets")
+	wantField(t, s.CreateRollbackFor(ctx, rollback(), []string{pick.Target}, nil), "actions")
+	wantField(t, s.CreateRollbackFor(ctx, rollback(), []string{pick.Target}, []firebreak.ActionKind{"explode"}), "actions[0]")
+	apply := &firebreak.Run{Kind: firebreak.RunApply, StartedBy: "bob", PlanID: 1, Version: 1}
+	wantField(t, s.CreateRollbackFor(ctx, apply, []string{pick.Target}, firebreak.ActionKinds), "kind")
 }
 
 func testListItems(t *testing.T, open ContainmentOpener) {
