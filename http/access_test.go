@@ -57,6 +57,8 @@ var wantAccess = map[string]string{
 	"GET /status":                                         "public",
 	"GET /status/{path...}":                               "public",
 	"POST /status/{path...}":                              "public",
+	"GET /self-service/{path...}":                         "public",
+	"POST /self-service/{path...}":                        "public",
 	"GET /api/v1/audit":                                   "viewer",
 	"GET /api/v1/audit/checkpoint":                        "viewer",
 	"GET /api/v1/me":                                      "viewer",

@@ -76,6 +76,9 @@ type Config struct {
 	Status            firebreak.StatusService
 	StatusPage        nethttp.Handler
 	OnStatusPublished func(firebreak.StatusUpdate)
+	// SelfService serves the public self-service pages under
+	// /self-service/ (package selfservice); nil answers 404.
+	SelfService nethttp.Handler
 
 	MaxBodyBytes    int64 // raw request body, as sent (default 16 MiB)
 	MaxDecodedBytes int64 // body after gzip decompression (default 64 MiB)

@@ -83,6 +83,8 @@ func (s *Server) routes() []route {
 		{"GET /status", s.handleStatusRoot, anyone},
 		{"GET /status/{path...}", s.handleStatusPage, anyone},
 		{"POST /status/{path...}", s.handleStatusPage, anyone},
+		{"GET /self-service/{path...}", s.handleSelfService, anyone},
+		{"POST /self-service/{path...}", s.handleSelfService, anyone},
 	}
 }
 

@@ -108,3 +108,13 @@ func (s *Server) handleStatusOverdue(w nethttp.ResponseWriter, r *nethttp.Reques
 	}
 	writeJSON(w, nethttp.StatusOK, OverdueResponse{Overdue: nonNilSlice(late)})
 }
+
+// handleSelfService serves the public self-service pages, mounted with their
+// own /self-service prefix.
+func (s *Server) handleSelfService(w nethttp.ResponseWriter, r *nethttp.Request) {
+	if s.cfg.SelfService == nil {
+		nethttp.NotFound(w, r)
+		return
+	}
+	s.cfg.SelfService.ServeHTTP(w, r)
+}

@@ -118,7 +118,36 @@ func (c *DemoCommand) contain(ctx context.Context, bulk, clean int, sim *idp.Sim
 	}
 	fmt.Fprintln(c.stdout, note)
 	fmt.Fprintf(c.stdout, "incident %d is contained: %s/incidents/%d\n", inc.ID, c.serve.Server.URL(), inc.ID)
-	return c.publishStatus(ctx, inc, p.Preview.Accounts)
+	if err := c.publishStatus(ctx, inc, p.Preview.Accounts); err != nil {
+		return err
+	}
+	return c.selfServiceLinks(ctx, inc, p)
+}
+
+// selfServiceLinks prints the self-service links (as the in-app feed would
+// carry them) of one account the plan acted on and of one it did not.
+func (c *DemoCommand) selfServiceLinks(ctx context.Context, inc *firebreak.Incident, p *firebreak.Plan) error {
+	targets, err := c.serve.Contain.Reads().PlanTargets(ctx, p.ID, p.Version, -1, 1)
+	if err != nil || len(targets) == 0 {
+		return err
+	}
+	page, err := c.serve.Incidents.ListAccounts(ctx, inc.ID, firebreak.AccountFilter{Tier: firebreak.TierTargeted, Limit: 1})
+	if err != nil {
+		return err
+	}
+	links := []struct{ who, account string }{{"an account the plan acted on", targets[0].Target}}
+	if len(page.Accounts) > 0 {
+		links = append(links, struct{ who, account string }{"a targeted account it left alone", page.Accounts[0].Account})
+	}
+	for _, l := range links {
+		tok, err := c.serve.SelfTokens.Issue(l.account, inc.ID, 24*time.Hour)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "self-service page of %s (%s), as its in-app notice links it: %s/self-service/%s\n",
+			l.who, l.account, c.serve.Server.URL(), tok)
+	}
+	return nil
 }
 
 // publishStatus mirrors the containment on the public status page, as a

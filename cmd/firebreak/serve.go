@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	nethttp "net/http"
 	"os"
 	"path/filepath"
 
@@ -21,6 +22,7 @@ import (
 	"firebreak/engine"
 	fbhttp "firebreak/http"
 	"firebreak/journal"
+	"firebreak/selfservice"
 	"firebreak/sqlite"
 	"firebreak/uap"
 )
@@ -67,6 +69,9 @@ type ServeCommand struct {
 	Status       firebreak.StatusService
 	statusPage   *laterHandler
 	stopReminder context.CancelFunc
+	// SelfTokens signs the links to the self-service pages.
+	SelfTokens  *selfservice.Tokens
+	selfService nethttp.Handler
 }
 
 // NewServeCommand returns a command with default configuration.
@@ -161,6 +166,9 @@ func (c *ServeCommand) Open(ctx context.Context) error {
 		return err
 	}
 	c.openStatusStore()
+	if err := c.openSelfService(); err != nil {
+		return err
+	}
 	agents, err := uap.New(100_000)
 	if err != nil {
 		return fmt.Errorf("load user agent parser: %w", err)
@@ -172,6 +180,7 @@ func (c *ServeCommand) Open(ctx context.Context) error {
 		Registry: reg, Token: c.Config.Token, Operators: sqlite.NewOperatorStore(c.db),
 		Auditor: c.Audit, AuditLog: c.Audit, Containment: c.Contain,
 		Status: c.Status, StatusPage: c.statusPage, OnStatusPublished: c.statusPage.invalidate,
+		SelfService: c.selfService,
 	})
 	if err := c.Server.Open(c.Config.Addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Config.Addr, err)

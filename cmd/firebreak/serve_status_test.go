@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -53,5 +55,40 @@ func TestOperatorWebhookRefusesBadURL(t *testing.T) {
 	c := &ServeCommand{Logger: slog.New(slog.DiscardHandler)}
 	if _, err := c.operatorNotifier(); err == nil || !strings.Contains(err.Error(), operatorWebhookEnv) {
 		t.Fatalf("err = %v, want a refusal naming %s", err, operatorWebhookEnv)
+	}
+}
+
+// TestServeSelfService checks the wiring of the self-service pages: the
+// signing key is created once, private, and reused; a valid link shows the
+// account's page without signing in, and a tampered one the uniform page.
+func TestServeSelfService(t *testing.T) {
+	dir := t.TempDir()
+	c, _ := openServe(t, dir)
+	info, err := os.Stat(filepath.Join(dir, selfServiceKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != 0o600 {
+		t.Errorf("%s has mode %v, want 0600", selfServiceKeyFile, info.Mode().Perm())
+	}
+	now := time.Now().UTC()
+	inc := &firebreak.Incident{Kind: firebreak.KindCredentialStuffing, Severity: firebreak.SeverityHigh,
+		Title: "Stuffing", FirstSeen: now, LastSeen: now}
+	acct := []firebreak.AffectedAccount{{Account: "u1", Tier: firebreak.TierTargeted, Confidence: 0.5, FirstSeen: now, LastSeen: now}}
+	if err := c.Incidents.Create(context.Background(), inc, acct, firebreak.SystemActor); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := c.SelfTokens.Issue("u1", inc.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := c.Server.URL() + "/self-service/"
+	code, valid := get(t, base+tok)
+	if code != http.StatusOK || !strings.Contains(valid, "did not get in") {
+		t.Errorf("valid link = %d, want the targeted account's page:\n%s", code, valid)
+	}
+	code, bad := get(t, base+tok[:len(tok)-2]+"xx")
+	if code != http.StatusOK || strings.Contains(bad, "did not get in") {
+		t.Errorf("tampered link = %d, want the uniform page without the account's facts:\n%s", code, bad)
 	}
 }
