@@ -50,6 +50,7 @@ var wantAccess = map[string]string{
 	"POST /api/v1/runs/{id}/resume":                       "responder",
 	"POST /api/v1/runs/{id}/kill":                         "responder",
 	"POST /api/v1/runs/{id}/rollback":                     "responder",
+	"GET /api/v1/feed/{account}":                          "viewer",
 	"GET /api/v1/status-updates":                          "viewer",
 	"POST /api/v1/status-updates":                         "responder",
 	"GET /api/v1/status-updates/overdue":                  "viewer",

@@ -79,6 +79,9 @@ type Config struct {
 	// SelfService serves the public self-service pages under
 	// /self-service/ (package selfservice); nil answers 404.
 	SelfService nethttp.Handler
+	// Feed is the in-app feed the platform's app reads per account
+	// (GET /api/v1/feed/{account}); nil answers 503.
+	Feed firebreak.InAppFeed
 
 	MaxBodyBytes    int64 // raw request body, as sent (default 16 MiB)
 	MaxDecodedBytes int64 // body after gzip decompression (default 64 MiB)

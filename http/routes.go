@@ -42,6 +42,7 @@ func (s *Server) routes() []route {
 		{"POST /api/v1/runs/{id}/resume", s.handleRunControl("resume"), responders},
 		{"POST /api/v1/runs/{id}/kill", s.handleRunControl("kill"), responders},
 		{"POST /api/v1/runs/{id}/rollback", s.handleRollback, responders},
+		{"GET /api/v1/feed/{account}", s.handleFeed, viewers},
 		{"GET /api/v1/status-updates", s.handleStatusHistory, viewers},
 		{"POST /api/v1/status-updates", s.handlePublishStatus, responders},
 		{"GET /api/v1/status-updates/overdue", s.handleStatusOverdue, viewers},

@@ -118,3 +118,61 @@ func (s *Server) handleSelfService(w nethttp.ResponseWriter, r *nethttp.Request)
 	}
 	s.cfg.SelfService.ServeHTTP(w, r)
 }
+
+// FeedResponse is the body of GET /api/v1/feed/{account}: the account's
+// in-app notices, oldest first. Next is the "after" of the next page.
+type FeedResponse struct {
+	Entries []FeedEntry `json:"entries"`
+	Next    int64       `json:"next,omitempty"`
+}
+
+// FeedEntry is one in-app notice.
+type FeedEntry struct {
+	ID      int64             `json:"id"`
+	Subject string            `json:"subject,omitempty"`
+	Text    string            `json:"text"`
+	Meta    map[string]string `json:"meta,omitempty"` // e.g. the self-service link
+	Created time.Time         `json:"created"`
+}
+
+func (s *Server) handleFeed(w nethttp.ResponseWriter, r *nethttp.Request) {
+	if s.cfg.Feed == nil {
+		s.writeError(w, r, firebreak.Errorf(firebreak.EUNAVAILABLE, "The in-app feed is not available on this server."))
+		return
+	}
+	account := r.PathValue("account")
+	q := r.URL.Query()
+	var errs fieldErrors
+	if account == "" || len(account) > firebreak.MaxAccountLen {
+		errs = append(errs, firebreak.FieldError{Field: "account", Reason: "required: 1 to " + strconv.Itoa(firebreak.MaxAccountLen) + " bytes"})
+	}
+	after, limit := int64(0), firebreak.DefaultPageLimit
+	var err error
+	if v := q.Get("after"); v != "" {
+		if after, err = strconv.ParseInt(v, 10, 64); err != nil || after < 0 {
+			errs = append(errs, firebreak.FieldError{Field: "after", Reason: "must be the next of a previous page"})
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > firebreak.MaxPageLimit {
+			errs = append(errs, firebreak.FieldError{Field: "limit", Reason: "must be an integer from 1 to " + strconv.Itoa(firebreak.MaxPageLimit)})
+		}
+	}
+	if len(errs) > 0 {
+		s.writeError(w, r, errs)
+		return
+	}
+	entries, err := s.cfg.Feed.List(r.Context(), account, after, limit)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res := FeedResponse{Entries: []FeedEntry{}}
+	for _, e := range entries {
+		res.Entries = append(res.Entries, FeedEntry{ID: e.ID, Subject: e.Message.Subject, Text: e.Message.Text, Meta: e.Message.Meta, Created: e.Created})
+	}
+	if len(entries) == limit {
+		res.Next = entries[len(entries)-1].ID
+	}
+	writeJSON(w, nethttp.StatusOK, res)
+}

@@ -37,6 +37,9 @@ type ServeConfig struct {
 	LogFormat  string
 	Engine     engine.Config
 	Contain    ContainConfig
+	// ChannelsPath is a YAML file configuring the notice channels (see
+	// docs/channels.md); the in-app feed is always on.
+	ChannelsPath string
 	// PublicURL is where people reach the status page (for links in its
 	// feed and notices); default: this server's URL + /status.
 	PublicURL string
@@ -72,6 +75,10 @@ type ServeCommand struct {
 	// SelfTokens signs the links to the self-service pages.
 	SelfTokens  *selfservice.Tokens
 	selfService nethttp.Handler
+	// Notices is the outbox; Feed the in-app feed it delivers to.
+	Notices    firebreak.NoticeService
+	Feed       firebreak.InAppFeed
+	stopOutbox func()
 }
 
 // NewServeCommand returns a command with default configuration.
@@ -89,6 +96,7 @@ func (c *ServeCommand) ParseFlags(args []string) error {
 	fs.StringVar(&c.Config.LogLevel, "log-level", c.Config.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&c.Config.LogFormat, "log-format", c.Config.LogFormat, "text or json")
 	containFlags(fs, &c.Config.Contain)
+	fs.StringVar(&c.Config.ChannelsPath, "channels", "", "notice channels `file` (YAML: email, sms, chat, slack; see docs/channels.md)")
 	fs.StringVar(&c.Config.PublicURL, "public-url", "", "public `URL` of the status page (default: this server's URL + /status)")
 	fs.Usage = func() {
 		fmt.Fprint(c.stderr, "Usage: firebreak serve [flags]\n\nServe the API and dashboard. Operators sign in with the accounts that\n'firebreak operator add' creates; automation uses API tokens from\n'firebreak operator token'. A static admin token may be set in FIREBREAK_TOKEN.\n\nFlags:\n")
@@ -169,6 +177,9 @@ func (c *ServeCommand) Open(ctx context.Context) error {
 	if err := c.openSelfService(); err != nil {
 		return err
 	}
+	if err := c.openOutbox(ctx); err != nil {
+		return err
+	}
 	agents, err := uap.New(100_000)
 	if err != nil {
 		return fmt.Errorf("load user agent parser: %w", err)
@@ -180,7 +191,7 @@ func (c *ServeCommand) Open(ctx context.Context) error {
 		Registry: reg, Token: c.Config.Token, Operators: sqlite.NewOperatorStore(c.db),
 		Auditor: c.Audit, AuditLog: c.Audit, Containment: c.Contain,
 		Status: c.Status, StatusPage: c.statusPage, OnStatusPublished: c.statusPage.invalidate,
-		SelfService: c.selfService,
+		SelfService: c.selfService, Feed: c.Feed,
 	})
 	if err := c.Server.Open(c.Config.Addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Config.Addr, err)
@@ -205,6 +216,9 @@ func (c *ServeCommand) Close() error {
 	}
 	if c.stopReminder != nil {
 		c.stopReminder()
+	}
+	if c.stopOutbox != nil {
+		c.stopOutbox()
 	}
 	if c.Contain != nil {
 		errs = append(errs, c.Contain.Close())

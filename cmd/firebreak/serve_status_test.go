@@ -92,3 +92,59 @@ func TestServeSelfService(t *testing.T) {
 		t.Errorf("tampered link = %d, want the uniform page without the account's facts:\n%s", code, bad)
 	}
 }
+
+// TestServeOutboxDeliversInApp queues in-app notices in a real server and
+// reads them back through the feed API the platform's app uses; a notice
+// about an incident resolved meanwhile is re-checked and not sent.
+func TestServeOutboxDeliversInApp(t *testing.T) {
+	c, _ := openServe(t, t.TempDir())
+	ctx := context.Background()
+	now := time.Now().UTC()
+	open := &firebreak.Incident{Kind: firebreak.KindCredentialStuffing, Severity: firebreak.SeverityHigh, Title: "Stuffing", FirstSeen: now, LastSeen: now}
+	done := &firebreak.Incident{Kind: firebreak.KindCredentialStuffing, Severity: firebreak.SeverityLow, Title: "Over", FirstSeen: now, LastSeen: now}
+	for _, inc := range []*firebreak.Incident{open, done} {
+		if err := c.Incidents.Create(ctx, inc, nil, firebreak.SystemActor); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resolved := firebreak.StateResolved
+	if _, err := c.Incidents.Update(ctx, done.ID, firebreak.IncidentUpdate{State: &resolved}, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	notices := []firebreak.Notice{
+		{IncidentID: open.ID, Account: "u1", Template: "inapp/at_risk", Channel: firebreak.ChannelInApp, Locale: "en", Text: "We asked you to confirm it is you."},
+		{IncidentID: done.ID, Account: "u1", Template: "inapp/at_risk", Channel: firebreak.ChannelInApp, Locale: "en", Text: "Stale news."},
+	}
+	if _, err := c.Notices.Enqueue(ctx, notices); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		page, err := c.Notices.List(ctx, firebreak.NoticeFilter{State: firebreak.NoticeQueued})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Notices) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d notices still queued after 20s", len(page.Notices))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	req, _ := http.NewRequest("GET", c.Server.URL()+"/api/v1/feed/u1", nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "confirm it is you") || strings.Contains(string(body), "Stale news") {
+		t.Fatalf("feed = %d %s: want the open incident's notice only", resp.StatusCode, body)
+	}
+	page, err := c.Notices.List(ctx, firebreak.NoticeFilter{IncidentID: done.ID})
+	if err != nil || len(page.Notices) != 1 || page.Notices[0].State != firebreak.NoticeFailed || !strings.Contains(page.Notices[0].Reason, "resolved") {
+		t.Fatalf("resolved incident's notice %+v (err %v): want failed, the reason naming the resolution", page, err)
+	}
+}
