@@ -100,7 +100,7 @@ func whatWords(inc *firebreak.Incident) string {
 func (h *Handler) handleAppeal(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	token := r.PathValue("token")
-	if ok, retry := h.byToken.allow(tokenKey(token), time.Now()); !ok {
+	if ok, retry := h.byToken.Allow(tokenKey(token), time.Now()); !ok {
 		tooMany(w, retry)
 		return
 	}

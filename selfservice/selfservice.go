@@ -26,6 +26,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"firebreak"
+	"firebreak/clientlimit"
 )
 
 //go:embed html/*.html
@@ -91,7 +92,7 @@ func (c Config) withDefaults() Config {
 		c.CacheTTL = 2 * time.Second
 	}
 	if c.ClientIP == nil {
-		c.ClientIP = remoteHost
+		c.ClientIP = clientlimit.RemoteHost
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -108,8 +109,8 @@ type Handler struct {
 	appeals   *Appeals // nil: no "This was me" form
 	tmpl      *template.Template
 	mux       *http.ServeMux
-	byIP      *limiter
-	byToken   *limiter
+	byIP      *clientlimit.Limiter
+	byToken   *clientlimit.Limiter
 	cache     *cache
 }
 
@@ -130,8 +131,8 @@ func NewHandler(cfg Config, tokens *Tokens, incidents IncidentFinder, facts Fact
 	}
 	h := &Handler{cfg: cfg, tokens: tokens, incidents: incidents, facts: facts, appeals: appeals, tmpl: tmpl,
 		mux:     http.NewServeMux(),
-		byIP:    newLimiter(cfg.PerIP, cfg.IPBurst, cfg.MaxClients),
-		byToken: newLimiter(cfg.PerToken, cfg.TokenBurst, cfg.MaxClients),
+		byIP:    clientlimit.New(cfg.PerIP, cfg.IPBurst, cfg.MaxClients),
+		byToken: clientlimit.New(cfg.PerToken, cfg.TokenBurst, cfg.MaxClients),
 		cache:   newCache(cfg.CacheTTL, cfg.MaxClients)}
 	p := cfg.Prefix
 	h.mux.HandleFunc("GET "+p+"/assets/style.css", h.handleStyle)
@@ -150,7 +151,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "no-referrer") // the token is in the URL
 	hd.Set("Cache-Control", "no-store")
-	if ok, retry := h.byIP.allow(h.cfg.ClientIP(r), time.Now()); !ok {
+	if ok, retry := h.byIP.Allow(h.cfg.ClientIP(r), time.Now()); !ok {
 		tooMany(w, retry)
 		return
 	}
@@ -189,7 +190,7 @@ func (h *Handler) handleOther(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) handlePage(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	token := r.PathValue("token")
-	if ok, retry := h.byToken.allow(tokenKey(token), time.Now()); !ok {
+	if ok, retry := h.byToken.Allow(tokenKey(token), time.Now()); !ok {
 		tooMany(w, retry)
 		return
 	}

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"firebreak"
+	"firebreak/clientlimit"
 )
 
 // Config configures the status page. Status and BaseURL are required; zero
@@ -76,7 +77,7 @@ type Handler struct {
 	mux     *http.ServeMux
 	tmpl    *templates
 	cache   *pageCache
-	limiter *limiter
+	limiter *clientlimit.Limiter
 	started time.Time
 }
 
@@ -88,7 +89,7 @@ func New(cfg Config) (*Handler, error) {
 	base, _ := url.Parse(cfg.BaseURL) // checked by setDefaults
 	h := &Handler{cfg: cfg, base: base, path: strings.TrimSuffix(base.Path, "/"),
 		cache:   newPageCache(cfg.CacheFor),
-		limiter: newLimiter(cfg.RateLimit, cfg.RateBurst, cfg.MaxClients),
+		limiter: clientlimit.New(cfg.RateLimit, cfg.RateBurst, cfg.MaxClients),
 		started: cfg.Now().UTC()}
 	var err error
 	if h.tmpl, err = parseTemplates(h.path); err != nil {
@@ -123,7 +124,7 @@ func (c *Config) setDefaults() error {
 		c.Logger = slog.Default()
 	}
 	if c.ClientIP == nil {
-		c.ClientIP = remoteHost
+		c.ClientIP = clientlimit.RemoteHost
 	}
 	return nil
 }
@@ -164,7 +165,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		"form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "no-referrer")
-	if ok, retry := h.limiter.allow(h.cfg.ClientIP(r), h.cfg.Now()); !ok {
+	if ok, retry := h.limiter.Allow(h.cfg.ClientIP(r), h.cfg.Now()); !ok {
 		// A plain, fixed answer: under a flood, refusing must cost less
 		// than serving.
 		hd.Set("Retry-After", fmt.Sprint(int(retry.Seconds())))
