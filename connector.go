@@ -20,11 +20,20 @@ const (
 	ActionLock           ActionKind = "temporary_lock"       // refuse logins until a time
 	ActionThrottleSource ActionKind = "throttle_source"      // slow logins from a source down
 	ActionBlockSource    ActionKind = "block_source"         // refuse logins from a source
+
+	// Notice actions queue a notice to the account in the outbox, on one
+	// channel, in words that fit its tier. They are carried out by the
+	// notifier (package comms), not by the identity provider.
+	ActionNotifyInApp ActionKind = "notify_inapp"
+	ActionNotifyEmail ActionKind = "notify_email"
+	ActionNotifySMS   ActionKind = "notify_sms"
+	ActionNotifyChat  ActionKind = "notify_chat"
 )
 
-// ActionKinds lists every action, gentlest account action first.
+// ActionKinds lists every action, gentlest account action first, notices last.
 var ActionKinds = []ActionKind{ActionStepUp, ActionRevokeSessions, ActionForceReset,
-	ActionLock, ActionThrottleSource, ActionBlockSource}
+	ActionLock, ActionThrottleSource, ActionBlockSource,
+	ActionNotifyInApp, ActionNotifyEmail, ActionNotifySMS, ActionNotifyChat}
 
 // ActionInfo describes what an action does and whether it can be undone.
 type ActionInfo struct {
@@ -32,6 +41,10 @@ type ActionInfo struct {
 	Reversible bool   // a rollback can undo it
 	Timed      bool   // takes a duration (until when it holds)
 	Undo       string // what a rollback does, or why it cannot
+	// Channel is the channel of a notice action; "" for every other action.
+	// A notice cannot be unsent, but unlike the other actions that cannot be
+	// undone it needs a second person's approval only above the plan limit.
+	Channel Channel
 }
 
 // Info returns what the action does; ok is false for an unknown action.
@@ -47,6 +60,23 @@ var actionInfo = map[ActionKind]ActionInfo{
 	ActionLock:           {Reversible: true, Timed: true, Undo: "unlocks the account"},
 	ActionThrottleSource: {OnSource: true, Reversible: true, Timed: true, Undo: "lifts the throttle"},
 	ActionBlockSource:    {OnSource: true, Reversible: true, Timed: true, Undo: "lifts the block"},
+	ActionNotifyInApp:    {Channel: ChannelInApp, Undo: noticeUndo},
+	ActionNotifyEmail:    {Channel: ChannelEmail, Undo: noticeUndo},
+	ActionNotifySMS:      {Channel: ChannelSMS, Undo: noticeUndo},
+	ActionNotifyChat:     {Channel: ChannelChat, Undo: noticeUndo},
+}
+
+const noticeUndo = "cannot be unsent; a notice still queued is dropped when its incident is resolved, and a status page update can correct one sent"
+
+// NoticeAction returns the notice action of a channel; ok is false for a
+// channel people are not told on (slack is for operators).
+func NoticeAction(ch Channel) (a ActionKind, ok bool) {
+	for _, a := range ActionKinds {
+		if info := actionInfo[a]; info.Channel == ch && ch != "" {
+			return a, true
+		}
+	}
+	return "", false
 }
 
 // ValidateAction checks an action name.
@@ -59,11 +89,12 @@ func ValidateAction(field string, a ActionKind) error {
 
 // ActionRequest asks a connector to apply or revert one action on one target.
 type ActionRequest struct {
-	Action ActionKind
-	Target string    // an account id, or an IP address or CIDR prefix for source actions
-	Key    string    // idempotency key, unique per run, target and action
-	Until  time.Time // for timed actions
-	Reason string    // shown in the provider's records, e.g. "firebreak incident 3, plan 2"
+	Action     ActionKind
+	IncidentID int64     // the incident the run belongs to
+	Target     string    // an account id, or an IP address or CIDR prefix for source actions
+	Key        string    // idempotency key, unique per run, target and action
+	Until      time.Time // for timed actions
+	Reason     string    // shown in the provider's records, e.g. "firebreak incident 3, plan 2"
 }
 
 // TargetState is what an identity provider says about one target, read to

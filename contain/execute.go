@@ -127,12 +127,12 @@ func (s *Service) Wait(ctx context.Context, runID int64) error {
 func (s *Service) execute(ctx context.Context, e *execution) {
 	r := e.run
 	log := s.Logger.With("run", r.ID, "plan", r.PlanID)
-	conn, err := s.connector(r.Spec.Connector)
-	if err != nil {
+	if err := s.connectors(r.Spec); err != nil {
 		s.halt(r, "no connector: "+firebreak.ErrorMessage(err))
 		return
 	}
-	d := &dispatcher{s: s, e: e, r: r, conn: conn, limiter: newPacer(r.Spec.RateLimit), until: timedUntil(r.Spec, s.cfg.Now())}
+	conn, _ := s.connector(r.Spec.Connector) // nil when the run has only notices
+	d := &dispatcher{s: s, e: e, r: r, conn: conn, notifier: s.Notifier, limiter: newPacer(r.Spec.RateLimit), until: timedUntil(r.Spec, s.cfg.Now())}
 	if err := d.reconcile(ctx); err != nil {
 		if ctx.Err() == nil {
 			s.halt(r, "reconciliation after a restart failed: "+err.Error())
@@ -238,12 +238,13 @@ func timedUntil(spec firebreak.PlanSpec, now time.Time) map[firebreak.ActionKind
 
 // dispatcher carries one run's items to the provider.
 type dispatcher struct {
-	s       *Service
-	e       *execution
-	r       *firebreak.Run
-	conn    firebreak.Connector
-	limiter *pacer
-	until   map[firebreak.ActionKind]time.Time
+	s        *Service
+	e        *execution
+	r        *firebreak.Run
+	conn     firebreak.Connector // the identity provider
+	notifier firebreak.Connector // notice actions
+	limiter  *pacer
+	until    map[firebreak.ActionKind]time.Time
 
 	mu        sync.Mutex
 	notBefore time.Time // a provider's Retry-After holds every worker
@@ -403,7 +404,7 @@ func (d *dispatcher) call(ctx context.Context, it firebreak.RunItem) firebreak.I
 		return res
 	}
 	rollback := d.r.Kind == firebreak.RunRollback
-	req := firebreak.ActionRequest{Action: it.Action, Target: it.Target, Key: it.Key(), Until: d.until[it.Action],
+	req := firebreak.ActionRequest{Action: it.Action, IncidentID: d.r.IncidentID, Target: it.Target, Key: it.Key(), Until: d.until[it.Action],
 		Reason: fmt.Sprintf("firebreak incident %d, plan %d v%d, run %d", d.r.IncidentID, d.r.PlanID, d.r.Version, d.r.ID)}
 	unknown := false // a call of this item may have taken effect
 	var last error
@@ -442,9 +443,9 @@ func (d *dispatcher) call(ctx context.Context, it firebreak.RunItem) firebreak.I
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), callTimeout)
 		var err error
 		if rollback {
-			err = d.conn.Revert(cctx, req)
+			err = d.connFor(it.Action).Revert(cctx, req)
 		} else {
-			err = d.conn.Apply(cctx, req)
+			err = d.connFor(it.Action).Apply(cctx, req)
 		}
 		cancel()
 		if err == nil {
@@ -477,7 +478,15 @@ func (d *dispatcher) observe(it firebreak.RunItem) (firebreak.TargetState, error
 	d.e.lastCall.Store(time.Now().UnixNano())
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
-	return d.conn.Observe(ctx, it.Target, it.Source)
+	return d.connFor(it.Action).Observe(ctx, it.Target, it.Source)
+}
+
+// connFor returns the connector that carries out action.
+func (d *dispatcher) connFor(action firebreak.ActionKind) firebreak.Connector {
+	if info, _ := action.Info(); info.Channel != "" {
+		return d.notifier
+	}
+	return d.conn
 }
 
 // wait holds a call until the rate limit and any Retry-After allow it.

@@ -214,10 +214,11 @@ func (s *Service) preview(spec *firebreak.PlanSpec, targets []firebreak.PlanTarg
 
 // needsApproval says whether a plan with this preview needs a second
 // person: above the configured account count, and always when an action
-// cannot be undone.
+// cannot be undone, except a notice (which cannot be unsent, but harms no
+// one's access: a campaign of notices needs approval above the limit).
 func (s *Service) needsApproval(p firebreak.Preview) (bool, string) {
 	for _, a := range p.Actions {
-		if !a.Reversible {
+		if info, _ := a.Action.Info(); !a.Reversible && info.Channel == "" {
 			return true, fmt.Sprintf("%s cannot be undone", a.Action)
 		}
 	}

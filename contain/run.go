@@ -42,7 +42,7 @@ func (s *Service) StartRun(ctx context.Context, planID int64, version int, hash,
 	if err := s.checkNoActiveRun(ctx, p.ID); err != nil {
 		return nil, err
 	}
-	if _, err := s.connector(p.Spec.Connector); err != nil {
+	if err := s.connectors(p.Spec); err != nil {
 		return nil, err
 	}
 	data := map[string]any{"plan": p.ID, "version": p.Version, "hash": p.Hash}
@@ -51,6 +51,14 @@ func (s *Service) StartRun(ctx context.Context, planID int64, version int, hash,
 	}
 	if err := s.audit(ctx, actor, firebreak.AuditRunStarted, planObject(p.ID), data); err != nil {
 		return nil, err
+	}
+	if _, notices := needs(p.Spec); notices {
+		// Every mass send is mirrored on the status page before the
+		// first notice is queued, so that people can check it is real.
+		if err := s.Announce(ctx, p, actor); err != nil {
+			s.refuse(ctx, p, actor, "run refused: the status page entry for its notices could not be published: "+firebreak.ErrorMessage(err))
+			return nil, firebreak.Errorf(firebreak.EUNAVAILABLE, "The status page entry for these notices could not be published, so none were sent: %s", firebreak.ErrorMessage(err))
+		}
 	}
 	now := s.cfg.Now()
 	r := &firebreak.Run{PlanID: p.ID, IncidentID: p.IncidentID, Version: p.Version, Hash: p.Hash, Kind: firebreak.RunApply,

@@ -82,6 +82,15 @@ type Service struct {
 	Auditor   firebreak.Auditor
 	// Connectors by name; "" names the default connector.
 	Connectors map[string]firebreak.Connector
+	// Notifier carries out the notice actions (notify_email, ...): it
+	// queues a notice per account in the outbox (*comms.Notifier). Nil
+	// refuses runs of plans with notice actions.
+	Notifier firebreak.Connector
+	// Announce publishes, before a run of a plan with notice actions
+	// starts, a status page entry saying that notices are going out, so
+	// that people can check a notice is real. It fails closed: an error
+	// refuses the run. Nil refuses runs of plans with notice actions.
+	Announce func(ctx context.Context, p *firebreak.Plan, actor string) error
 	// KnownAccounts returns how many accounts Firebreak knows, to refuse a
 	// plan that acts on nearly all of them. Nil skips that check.
 	KnownAccounts func(ctx context.Context) (int64, error)
@@ -182,6 +191,32 @@ func (s *Service) build(ctx context.Context, incidentID int64, spec firebreak.Pl
 }
 
 // connector returns the connector a plan names.
+// needs reports whether a plan's actions need the identity provider and the notifier.
+func needs(spec firebreak.PlanSpec) (provider, notifier bool) {
+	for _, st := range spec.Steps {
+		for _, a := range st.Actions {
+			info, _ := a.Info()
+			notifier = notifier || info.Channel != ""
+			provider = provider || info.Channel == ""
+		}
+	}
+	return provider, notifier
+}
+
+// connectors checks that what a plan's actions need is configured.
+func (s *Service) connectors(spec firebreak.PlanSpec) error {
+	provider, notifier := needs(spec)
+	if provider {
+		if _, err := s.connector(spec.Connector); err != nil {
+			return err
+		}
+	}
+	if notifier && (s.Notifier == nil || s.Announce == nil) {
+		return firebreak.Errorf(firebreak.EUNAVAILABLE, "Notices cannot be sent: this server has no notifier and status page configured.")
+	}
+	return nil
+}
+
 func (s *Service) connector(name string) (firebreak.Connector, error) {
 	if c := s.Connectors[name]; c != nil {
 		return c, nil

@@ -62,6 +62,10 @@ var actionHelp = map[firebreak.ActionKind]string{
 	firebreak.ActionLock:           "refuse logins for a while",
 	firebreak.ActionThrottleSource: "slow logins from the source down",
 	firebreak.ActionBlockSource:    "refuse logins from the source",
+	firebreak.ActionNotifyInApp:    "tell them in the app, with a link to their self-service page",
+	firebreak.ActionNotifyEmail:    "tell them by e-mail",
+	firebreak.ActionNotifySMS:      "tell them by text message",
+	firebreak.ActionNotifyChat:     "tell them by chat message",
 }
 
 // defaultActions are ticked on a fresh form for a tier that holds accounts:

@@ -43,6 +43,10 @@ type Config struct {
 	// Containment serves plans, approvals and runs; nil leaves those
 	// routes answering 503.
 	Containment Containment
+	// Communication serves the outbox, appeals, notice previews and
+	// communication metrics (API and dashboard); nil leaves those routes
+	// answering 503, like Containment.
+	Communication Communication
 	// Agents parses user agent strings of incoming events; nil leaves
 	// Event.Agent empty.
 	Agents ingest.AgentParser

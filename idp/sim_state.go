@@ -190,7 +190,8 @@ func (s *Sim) Repeats() []Repeat {
 		for _, m := range []map[string]*simTarget{sh.accounts, sh.sources} {
 			for id, t := range m {
 				for _, a := range firebreak.ActionKinds {
-					if n := t.applies[actionIndex(a)]; n > 1 {
+					if ai := actionIndex(a); ai >= 0 && t.applies[ai] > 1 {
+						n := t.applies[ai]
 						out = append(out, Repeat{Target: id, Action: a, Applies: int(n)})
 					}
 				}

@@ -63,6 +63,26 @@ func ActionsOf(kinds []firebreak.ActionKind, lockedUntil time.Time) Actions {
 	return a
 }
 
+// Set records that containment confirmed kind on the account (on true) or
+// that a rollback undid it (on false); lockedUntil is the end of a
+// temporary_lock. Source and notice actions change nothing.
+func (a *Actions) Set(kind firebreak.ActionKind, on bool, lockedUntil time.Time) {
+	switch kind {
+	case firebreak.ActionForceReset:
+		a.ResetRequired = on
+	case firebreak.ActionRevokeSessions:
+		a.SessionsRevoked = on
+	case firebreak.ActionStepUp:
+		a.StepUp = on
+	case firebreak.ActionLock:
+		if on {
+			a.LockedUntil = lockedUntil
+		} else {
+			a.LockedUntil = time.Time{}
+		}
+	}
+}
+
 // Validate checks that the fields every template relies on are set.
 func (d *Data) Validate() error {
 	switch {

@@ -19,40 +19,104 @@ import (
 func (s *AppealStore) AccountActions(ctx context.Context, incidentID int64, account string) ([]firebreak.AccountAction, error) {
 	out := []firebreak.AccountAction{}
 	err := s.read(ctx, "account actions", func(tx *Tx) error {
-		rows, err := tx.QueryContext(ctx, `
-			SELECT r.kind, r.spec, i.action, i.updated_at FROM runs r
-			JOIN run_items i ON i.id >= r.item_base AND i.id < r.item_end
-			WHERE r.incident_id = ? AND i.target = ? AND i.source = 0 AND i.state = 'confirmed'
-			ORDER BY i.updated_at, i.id`, incidentID, account)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var (
-				kind firebreak.RunKind
-				spec []byte
-				a    firebreak.AccountAction
-				at   string
-			)
-			if err := rows.Scan(&kind, &spec, &a.Action, &at); err != nil {
-				return err
-			}
-			if err := parseInto(&a.At, at, nil); err != nil {
-				return err
-			}
-			if d := lockDuration(spec, a.Action); d > 0 {
-				a.Until = a.At.Add(d)
-			}
+		return eachAction(ctx, tx, incidentID, account, func(_ string, kind firebreak.RunKind, a firebreak.AccountAction) {
 			if kind == firebreak.RunRollback {
 				for i := range out {
 					if out[i].Action == a.Action && !out[i].At.After(a.At) {
 						out[i].Undone = true
 					}
 				}
-				continue
+				return
 			}
 			out = append(out, a)
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// EachAccountAction calls fn with every account action the incident's runs
+// confirmed, applies and rollbacks, oldest first, in one read transaction:
+// what the notifier tells each person containment did.
+func (s *AppealStore) EachAccountAction(ctx context.Context, incidentID int64, fn func(account string, kind firebreak.RunKind, a firebreak.AccountAction)) error {
+	return s.read(ctx, "account actions", func(tx *Tx) error {
+		return eachAction(ctx, tx, incidentID, "", fn)
+	})
+}
+
+// eachAction scans the confirmed account items of an incident's runs, of
+// one account or ("") all of them. Notices are not actions on the account
+// (they restrict nothing and cannot be appealed) and are left out.
+func eachAction(ctx context.Context, tx *Tx, incidentID int64, account string, fn func(string, firebreak.RunKind, firebreak.AccountAction)) error {
+	rows, err := tx.QueryContext(ctx, `
+		SELECT r.kind, r.spec, i.target, i.action, i.updated_at FROM runs r
+		JOIN run_items i ON i.id >= r.item_base AND i.id < r.item_end
+		WHERE r.incident_id = ? AND (? = '' OR i.target = ?) AND i.source = 0 AND i.state = 'confirmed'
+			AND i.action NOT LIKE 'notify\_%' ESCAPE '\'
+		ORDER BY i.updated_at, i.id`, incidentID, account, account)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	specs := map[string]time.Duration{} // lock durations by spec and action, parsed once
+	for rows.Next() {
+		var (
+			kind   firebreak.RunKind
+			spec   []byte
+			target string
+			a      firebreak.AccountAction
+			at     string
+		)
+		if err := rows.Scan(&kind, &spec, &target, &a.Action, &at); err != nil {
+			return err
+		}
+		if err := parseInto(&a.At, at, nil); err != nil {
+			return err
+		}
+		if info, _ := a.Action.Info(); info.Timed {
+			key := string(a.Action) + "\x00" + string(spec)
+			d, ok := specs[key]
+			if !ok {
+				d = lockDuration(spec, a.Action)
+				specs[key] = d
+			}
+			if d > 0 {
+				a.Until = a.At.Add(d)
+			}
+		}
+		fn(target, kind, a)
+	}
+	return rows.Err()
+}
+
+// ActedOn counts, per tier (the account's current one), the distinct
+// accounts of an incident on which an apply run confirmed an account
+// action other than a notice: the denominator of the false-positive rate.
+func (s *AppealStore) ActedOn(ctx context.Context, incidentID int64) (map[firebreak.Tier]int64, error) {
+	out := map[firebreak.Tier]int64{}
+	err := s.read(ctx, "accounts acted on", func(tx *Tx) error {
+		rows, err := tx.QueryContext(ctx, `
+			SELECT a.tier, COUNT(DISTINCT i.target) FROM runs r
+			JOIN run_items i ON i.id >= r.item_base AND i.id < r.item_end
+			JOIN incident_accounts a ON a.incident_id = r.incident_id AND a.account = i.target
+			WHERE r.incident_id = ? AND r.kind = 'apply' AND i.source = 0 AND i.state = 'confirmed'
+				AND i.action NOT LIKE 'notify\_%' ESCAPE '\'
+			GROUP BY a.tier`, incidentID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				t firebreak.Tier
+				n int64
+			)
+			if err := rows.Scan(&t, &n); err != nil {
+				return err
+			}
+			out[t] = n
 		}
 		return rows.Err()
 	})
@@ -94,4 +158,15 @@ func lockDuration(spec []byte, action firebreak.ActionKind) time.Duration {
 		}
 	}
 	return d
+}
+
+// Lifted reports whether an appeal of account about the incident was
+// lifted: a notice still queued for it is no longer due.
+func (s *AppealStore) Lifted(ctx context.Context, incidentID int64, account string) (bool, error) {
+	var lifted bool
+	err := s.read(ctx, "lifted appeal", func(tx *Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM appeals
+			WHERE incident_id = ? AND account = ? AND state = 'lifted')`, incidentID, account).Scan(&lifted)
+	})
+	return lifted, err
 }
