@@ -93,6 +93,8 @@ var wantAccess = map[string]string{
 	"GET /incidents":                                      "viewer",
 	"GET /incidents/{id}":                                 "viewer",
 	"POST /incidents/{id}/plans":                          "responder",
+	"POST /incidents/{id}/state":                          "responder",
+	"POST /incidents/{id}/accounts/{account}/move":        "responder",
 	"GET /plans/{id}":                                     "viewer",
 	"POST /plans/{id}/approve":                            "approver",
 	"POST /plans/{id}/run":                                "responder",

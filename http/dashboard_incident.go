@@ -14,6 +14,9 @@ type incidentPageData struct {
 	Incident *firebreak.Incident
 	Tiers    []tierSection
 	Timeline []firebreak.TimelineEntry
+	// Action is a refused state change or tier move, shown again with its
+	// error; nil on a fresh page.
+	Action *incidentAction
 }
 
 // tierSection is one tier of the incident page: its count and a page of its

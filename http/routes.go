@@ -75,6 +75,8 @@ func (s *Server) routes() []route {
 		{"GET /incidents", s.handleIncidentsPage, viewers},
 		{"GET /incidents/{id}", s.handleIncidentContainPage, viewers},
 		{"POST /incidents/{id}/plans", s.handleCreatePlanForm, responders},
+		{"POST /incidents/{id}/state", s.handleStateForm, responders},
+		{"POST /incidents/{id}/accounts/{account}/move", s.handleMoveForm, responders},
 		{"GET /plans/{id}", s.handlePlanPage, viewers},
 		{"POST /plans/{id}/approve", s.handleApproveForm, approvers},
 		{"POST /plans/{id}/run", s.handleRunForm, responders},
