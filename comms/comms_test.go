@@ -71,7 +71,7 @@ func newFixture(t *testing.T, compromised, atRisk, targeted int) *fixture {
 		t.Fatal(err)
 	}
 	f.notifier, err = comms.New(comms.Config{Incidents: f.incs, Facts: f.appeals, Notices: f.notices, Status: f.status,
-		Templates: set, Org: "Example Corp", Refresh: time.Millisecond,
+		Templates: set, Org: "Example Corp", Refresh: time.Nanosecond, // read the state on every notice
 		StatusURL: func(id int64) string { return fmt.Sprintf("https://status.example.com/incidents/%d", id) }})
 	if err != nil {
 		t.Fatal(err)
@@ -262,7 +262,6 @@ func TestNotifierRejectsWhatIsNoLongerDue(t *testing.T) {
 	if err := f.status.Publish(ctx, &u); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(5 * time.Millisecond) // past the notifier's Refresh
 	wantRejected(f.notifier.Apply(ctx, req("nobody")), "no longer holds")
 	wantRejected(f.notifier.Apply(ctx, firebreak.ActionRequest{Action: firebreak.ActionStepUp, IncidentID: f.incident.ID, Target: "c0"}), "not a notice action")
 	wantRejected(f.notifier.Revert(ctx, req("c0")), "cannot be unsent")

@@ -16,7 +16,6 @@ import (
 type Appeals interface {
 	firebreak.AppealService
 	firebreak.ActedOnCounter
-	AffectedAccount(ctx context.Context, incidentID int64, account string) (*firebreak.AffectedAccount, error)
 }
 
 // Lifter undoes an account's step-up and lock through containment's

@@ -21,9 +21,9 @@ import (
 // Facts is what the notifier reads about one account of an incident
 // (*sqlite.AppealStore provides it).
 type Facts interface {
-	// AffectedAccount returns the incident's record of account, or nil
-	// when the incident does not hold it.
-	AffectedAccount(ctx context.Context, incidentID int64, account string) (*firebreak.AffectedAccount, error)
+	// Tiers returns the tier of each of accounts the incident holds;
+	// accounts it does not hold are absent.
+	Tiers(ctx context.Context, incidentID int64, accounts []string) (map[string]firebreak.Tier, error)
 	// EachAccountAction calls fn with every containment action confirmed
 	// on an account of the incident, rollbacks included, oldest first.
 	EachAccountAction(ctx context.Context, incidentID int64, fn func(account string, kind firebreak.RunKind, a firebreak.AccountAction)) error
@@ -49,7 +49,7 @@ type Config struct {
 	// Refresh is how long the incident, its next promised update and the
 	// actions taken on its accounts are cached between reads (5s).
 	Refresh time.Duration
-	// Batch is the most notices queued in one transaction (256).
+	// Batch is the most notices queued in one transaction (1024).
 	Batch  int
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -63,6 +63,9 @@ type Config struct {
 type Notifier struct {
 	cfg   Config
 	queue chan *pending
+	// rendered hands rendered batches to the writer, so that one batch
+	// renders while the one before is written and synced.
+	rendered chan renderedBatch
 
 	mu    sync.Mutex
 	cache map[int64]*incidentData
@@ -71,10 +74,19 @@ type Notifier struct {
 	done chan struct{}
 }
 
-// pending is one notice waiting for the group commit.
+// pending is one notice waiting for the group commit, which looks up the
+// account's tier, renders and queues a batch of them at once.
 type pending struct {
-	n    firebreak.Notice
-	done chan error
+	account string
+	channel firebreak.Channel
+	data    *incidentData
+	done    chan error
+}
+
+// renderedBatch is a batch of notices ready to queue, with whom to answer.
+type renderedBatch struct {
+	notices []firebreak.Notice
+	waiting []*pending
 }
 
 // incidentData is what every notice of an incident shares, read at most
@@ -110,7 +122,7 @@ func New(cfg Config) (*Notifier, error) {
 		cfg.Refresh = 5 * time.Second
 	}
 	if cfg.Batch <= 0 || cfg.Batch > firebreak.MaxBatch {
-		cfg.Batch = 256
+		cfg.Batch = 1024
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -119,9 +131,10 @@ func New(cfg Config) (*Notifier, error) {
 		cfg.Now = time.Now
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	n := &Notifier{cfg: cfg, queue: make(chan *pending, 4*cfg.Batch), cache: map[int64]*incidentData{},
-		stop: stop, done: make(chan struct{})}
+	n := &Notifier{cfg: cfg, queue: make(chan *pending, 4*cfg.Batch), rendered: make(chan renderedBatch, 1),
+		cache: map[int64]*incidentData{}, stop: stop, done: make(chan struct{})}
 	go n.commit(ctx)
+	go n.write()
 	return n, nil
 }
 
@@ -151,11 +164,17 @@ func (n *Notifier) Apply(ctx context.Context, req firebreak.ActionRequest) error
 	if n.cfg.Channels != nil && !slices.Contains(n.cfg.Channels, info.Channel) {
 		return rejected("no %s channel is configured on this server", info.Channel)
 	}
-	no, err := n.render(ctx, req.IncidentID, req.Target, info.Channel)
+	d, err := n.incident(ctx, req.IncidentID)
 	if err != nil {
 		return err
 	}
-	p := &pending{n: no, done: make(chan error, 1)}
+	switch {
+	case d.inc.MergedInto != 0:
+		return rejected("the incident was merged into incident %d", d.inc.MergedInto)
+	case d.inc.State == firebreak.StateResolved:
+		return rejected("the incident was resolved")
+	}
+	p := &pending{account: req.Target, channel: info.Channel, data: d, done: make(chan error, 1)}
 	select {
 	case n.queue <- p:
 	case <-ctx.Done():
@@ -182,38 +201,22 @@ func (n *Notifier) Observe(context.Context, string, bool) (firebreak.TargetState
 	return firebreak.TargetState{Exists: true}, nil
 }
 
-// render builds the notice of account on ch from the incident's current state.
-func (n *Notifier) render(ctx context.Context, incidentID int64, account string, ch firebreak.Channel) (firebreak.Notice, error) {
-	d, err := n.incident(ctx, incidentID)
-	if err != nil {
-		return firebreak.Notice{}, err
-	}
-	switch {
-	case d.inc.MergedInto != 0:
-		return firebreak.Notice{}, rejected("the incident was merged into incident %d", d.inc.MergedInto)
-	case d.inc.State == firebreak.StateResolved:
-		return firebreak.Notice{}, rejected("the incident was resolved")
-	}
-	acct, err := n.cfg.Facts.AffectedAccount(ctx, incidentID, account)
-	if err != nil {
-		return firebreak.Notice{}, notApplied(err)
-	} else if acct == nil {
-		return firebreak.Notice{}, rejected("the incident no longer holds this account")
-	}
+// render builds the notice of one account of tier from the incident's data.
+func (n *Notifier) render(ctx context.Context, p *pending, tier firebreak.Tier) (firebreak.Notice, error) {
+	d := p.data
 	locale := ""
 	if n.cfg.Locale != nil {
-		locale = n.cfg.Locale(ctx, account)
+		locale = n.cfg.Locale(ctx, p.account)
 	}
-	data := n.dataFor(d.inc, d.next, acct.Tier, account, d.actions[account])
-	t, err := n.cfg.Templates.Lookup(d.inc.Kind, acct.Tier, ch, locale)
+	t, err := n.cfg.Templates.Lookup(d.inc.Kind, tier, p.channel, locale)
 	if err != nil {
 		return firebreak.Notice{}, rejected("no template: %s", firebreak.ErrorMessage(err))
 	}
-	m, err := t.Execute(data)
+	m, err := t.Execute(n.dataFor(d.inc, d.next, tier, p.account, d.actions[p.account]))
 	if err != nil {
 		return firebreak.Notice{}, rejected("the template did not render: %s", firebreak.ErrorMessage(err))
 	}
-	return firebreak.Notice{IncidentID: incidentID, Account: account, Template: m.Template, Channel: ch,
+	return firebreak.Notice{IncidentID: d.inc.ID, Account: p.account, Template: m.Template, Channel: p.channel,
 		Locale: m.Locale, Subject: m.Subject, Text: m.Text, HTML: m.HTML}, nil
 }
 
@@ -291,14 +294,13 @@ func (n *Notifier) nextUpdate(ctx context.Context, id int64) (time.Time, error) 
 	return u.NextUpdateBy, nil
 }
 
-// commit queues pending notices in batches: one transaction for everything
-// waiting, up to Batch.
+// commit resolves, renders and queues pending notices in batches: one
+// query for the tiers of a batch's accounts, one transaction for its notices.
 func (n *Notifier) commit(ctx context.Context) {
-	defer close(n.done)
-	batch := make([]*pending, 0, n.cfg.Batch)
-	notices := make([]firebreak.Notice, 0, n.cfg.Batch)
+	defer close(n.rendered)
+	var batch []*pending
 	for {
-		batch = batch[:0]
+		batch = make([]*pending, 0, len(batch))
 		select {
 		case p := <-n.queue:
 			batch = append(batch, p)
@@ -315,16 +317,63 @@ func (n *Notifier) commit(ctx context.Context) {
 				break fill
 			}
 		}
-		notices = notices[:0]
-		for _, p := range batch {
-			notices = append(notices, p.n)
-		}
-		_, err := n.cfg.Notices.Enqueue(context.WithoutCancel(ctx), notices)
+		n.flush(context.WithoutCancel(ctx), batch)
+	}
+}
+
+// flush renders one batch, answers the notices that cannot be queued and
+// hands the rest to the writer.
+func (n *Notifier) flush(ctx context.Context, batch []*pending) {
+	byIncident := map[int64][]string{}
+	for _, p := range batch {
+		byIncident[p.data.inc.ID] = append(byIncident[p.data.inc.ID], p.account)
+	}
+	tiers := map[int64]map[string]firebreak.Tier{}
+	failed := map[int64]error{}
+	for id, accounts := range byIncident {
+		t, err := n.cfg.Facts.Tiers(ctx, id, accounts)
 		if err != nil {
-			n.cfg.Logger.Warn("notices not queued", "count", len(notices), "err", err)
+			failed[id] = notApplied(err)
+		}
+		tiers[id] = t
+	}
+	notices := make([]firebreak.Notice, 0, len(batch))
+	queued := make([]*pending, 0, len(batch))
+	for _, p := range batch {
+		id := p.data.inc.ID
+		if err := failed[id]; err != nil {
+			p.done <- err
+			continue
+		}
+		tier, ok := tiers[id][p.account]
+		if !ok {
+			p.done <- rejected("the incident no longer holds this account")
+			continue
+		}
+		no, err := n.render(ctx, p, tier)
+		if err != nil {
+			p.done <- err
+			continue
+		}
+		notices = append(notices, no)
+		queued = append(queued, p)
+	}
+	if len(notices) > 0 {
+		n.rendered <- renderedBatch{notices: notices, waiting: queued}
+	}
+}
+
+// write queues rendered batches in the outbox, one transaction each, and
+// answers their notices.
+func (n *Notifier) write() {
+	defer close(n.done)
+	for b := range n.rendered {
+		_, err := n.cfg.Notices.Enqueue(context.Background(), b.notices)
+		if err != nil {
+			n.cfg.Logger.Warn("notices not queued", "count", len(b.notices), "err", err)
 			err = notApplied(err)
 		}
-		for _, p := range batch {
+		for _, p := range b.waiting {
 			p.done <- err
 		}
 	}

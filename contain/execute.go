@@ -261,7 +261,11 @@ func (d *dispatcher) stage(ctx context.Context, stage int) string {
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	workers := r.Spec.Concurrency
-	if workers <= 0 {
+	if provider, _ := needs(r.Spec); workers <= 0 && !provider {
+		// Notices call no provider: the notifier commits them in groups,
+		// and the more are in flight the larger each group.
+		workers = NoticeConcurrency
+	} else if workers <= 0 {
 		workers = s.cfg.Concurrency
 	}
 	items := make(chan firebreak.RunItem, s.cfg.Batch)

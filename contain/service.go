@@ -18,6 +18,10 @@ import (
 	"firebreak"
 )
 
+// NoticeConcurrency is the number of items in flight of a run that only
+// queues notices, unless its plan sets one.
+const NoticeConcurrency = 1024
+
 // Config bounds what plans may do. Zero fields take the defaults.
 type Config struct {
 	// ApprovalAbove is the number of accounts a plan may act on without a
@@ -167,7 +171,7 @@ func (s *Service) build(ctx context.Context, incidentID int64, spec firebreak.Pl
 	if err := spec.Validate(); err != nil {
 		return nil, nil, err
 	}
-	if _, err := s.connector(spec.Connector); err != nil {
+	if err := s.connectors(spec); err != nil {
 		return nil, nil, err
 	}
 	inc, err := s.Incidents.Find(ctx, incidentID)

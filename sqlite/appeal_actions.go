@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"firebreak"
@@ -169,4 +171,46 @@ func (s *AppealStore) Lifted(ctx context.Context, incidentID int64, account stri
 			WHERE incident_id = ? AND account = ? AND state = 'lifted')`, incidentID, account).Scan(&lifted)
 	})
 	return lifted, err
+}
+
+// Tiers returns the tier of each of accounts the incident holds; accounts
+// it does not hold are absent. One query per call: the notifier resolves a
+// batch of notices at once.
+func (s *AppealStore) Tiers(ctx context.Context, incidentID int64, accounts []string) (map[string]firebreak.Tier, error) {
+	if len(accounts) > firebreak.MaxBatch {
+		return nil, &firebreak.FieldError{Field: "accounts", Reason: "more than " + strconv.Itoa(firebreak.MaxBatch)}
+	}
+	out := make(map[string]firebreak.Tier, len(accounts))
+	if len(accounts) == 0 {
+		return out, nil
+	}
+	args := make([]any, 0, len(accounts)+1)
+	args = append(args, incidentID)
+	for _, a := range accounts {
+		args = append(args, a)
+	}
+	q := `SELECT account, tier FROM incident_accounts WHERE incident_id = ? AND account IN (?` +
+		strings.Repeat(", ?", len(accounts)-1) + `)`
+	err := s.read(ctx, "account tiers", func(tx *Tx) error {
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				a string
+				t firebreak.Tier
+			)
+			if err := rows.Scan(&a, &t); err != nil {
+				return err
+			}
+			out[a] = t
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

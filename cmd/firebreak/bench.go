@@ -57,14 +57,14 @@ func (c *BenchCommand) parseFlags(args []string) error {
 	fs.IntVar(&c.kills, "kills", 0, "contain: measure the kill switch over this many runs instead")
 	fs.DurationVar(&c.latency, "latency", 0, "contain: simulated provider latency per call")
 	fs.Usage = func() {
-		fmt.Fprint(c.stderr, "Usage: firebreak bench [flags] ingest|score|contain\n\n  ingest   POST /api/v1/events with NDJSON batches; report events/s acknowledged\n  score    POST /api/v1/score at a fixed rate; report latency percentiles\n  contain  run a plan of --targets accounts against the simulated provider; report actions/s\n\nFlags:\n")
+		fmt.Fprint(c.stderr, "Usage: firebreak bench [flags] ingest|score|contain|notices\n\n  ingest   POST /api/v1/events with NDJSON batches; report events/s acknowledged\n  score    POST /api/v1/score at a fixed rate; report latency percentiles\n  contain  run a plan of --targets accounts against the simulated provider; report actions/s\n  notices  run a campaign of in-app notices to --targets accounts; report notices rendered and queued per second\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 || (fs.Arg(0) != "ingest" && fs.Arg(0) != "score" && fs.Arg(0) != "contain") {
-		return usageError(fs, c.stderr, "name one benchmark: ingest, score or contain")
+	if fs.NArg() != 1 || !slices.Contains([]string{"ingest", "score", "contain", "notices"}, fs.Arg(0)) {
+		return usageError(fs, c.stderr, "name one benchmark: ingest, score, contain or notices")
 	}
 	if c.targets < 1 || c.capRate < 0 || c.kills < 0 {
 		return usageError(fs, c.stderr, "--targets must be positive, --cap and --kills not negative")
@@ -87,8 +87,11 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 		}
 		return err
 	}
-	if c.what == "contain" {
+	switch c.what {
+	case "contain":
 		return c.benchContain(ctx)
+	case "notices":
+		return c.benchNotices(ctx)
 	}
 	url := c.url
 	c.token = os.Getenv("FIREBREAK_TOKEN")

@@ -121,7 +121,55 @@ func (c *DemoCommand) contain(ctx context.Context, bulk, clean int, sim *idp.Sim
 	if err := c.publishStatus(ctx, inc, p.Preview.Accounts); err != nil {
 		return err
 	}
+	if err := c.notify(ctx, inc, spec); err != nil {
+		return err
+	}
 	return c.selfServiceLinks(ctx, inc, p)
+}
+
+// notify tells exactly the accounts the plan acted on, in the app, as a
+// campaign of notices: alice plans it for the same tiers, bob approves it
+// if it must be, the run announces it on the status page and queues one
+// notice per account in the outbox, which delivers them to the in-app feed.
+func (c *DemoCommand) notify(ctx context.Context, inc *firebreak.Incident, contained firebreak.PlanSpec) error {
+	svc := c.serve.Contain
+	var spec firebreak.PlanSpec
+	for _, st := range contained.Steps {
+		spec.Steps = append(spec.Steps, firebreak.PlanStep{Select: st.Select, Actions: []firebreak.ActionKind{firebreak.ActionNotifyInApp}})
+	}
+	spec.Note = "Demo: tell the accounts we secured what happened and what to do, in the app."
+	p, err := svc.CreatePlan(ctx, inc.ID, spec, demoResponder)
+	if err != nil {
+		return fmt.Errorf("notice plan: %w", err)
+	}
+	fmt.Fprintf(c.stdout, "%s wrote plan %d to notify them: %s\n", demoResponder, p.ID, previewLine(p.Preview))
+	if p.Preview.NeedsApproval {
+		if _, err := svc.Approve(ctx, p.ID, p.Version, p.Hash, demoApprover, "Demo: the wording was previewed."); err != nil {
+			return fmt.Errorf("approve notices: %w", err)
+		}
+		fmt.Fprintf(c.stdout, "%s approved it\n", demoApprover)
+	}
+	r, err := svc.StartRun(ctx, p.ID, p.Version, p.Hash, demoResponder)
+	if err != nil {
+		return fmt.Errorf("run notices: %w", err)
+	}
+	if err := svc.Wait(ctx, r.ID); err != nil {
+		return err
+	}
+	// The outbox sends in the background; give it a few seconds.
+	var counts firebreak.NoticeStateCounts
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		all, err := c.serve.Notices.Counts(ctx, inc.ID)
+		if err != nil {
+			return err
+		}
+		if counts = all[firebreak.ChannelInApp]; counts.Queued == 0 {
+			break
+		}
+	}
+	fmt.Fprintf(c.stdout, "the status page announced the notices first; the outbox holds %d in-app notices (%d sent, %d queued, %d failed), none to the %d targeted accounts: %s/outbox?incident_id=%d\n",
+		counts.Queued+counts.Sent+counts.Failed, counts.Sent, counts.Queued, counts.Failed, inc.Counts.Targeted, c.serve.Server.URL(), inc.ID)
+	return nil
 }
 
 // selfServiceLinks prints the self-service links (as the in-app feed would
@@ -139,15 +187,37 @@ func (c *DemoCommand) selfServiceLinks(ctx context.Context, inc *firebreak.Incid
 	if len(page.Accounts) > 0 {
 		links = append(links, struct{ who, account string }{"a targeted account it left alone", page.Accounts[0].Account})
 	}
-	for _, l := range links {
+	for i, l := range links {
+		if i == 0 {
+			// The affected person's link comes from their in-app feed.
+			if link := c.feedLink(ctx, l.account); link != "" {
+				fmt.Fprintf(c.stdout, "self-service page of %s (%s), from its in-app notice: %s\n", l.who, l.account, link)
+				continue
+			}
+		}
 		tok, err := c.serve.SelfTokens.Issue(l.account, inc.ID, 24*time.Hour)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.stdout, "self-service page of %s (%s), as its in-app notice links it: %s/self-service/%s\n",
+		fmt.Fprintf(c.stdout, "self-service page of %s (%s): %s/self-service/%s\n",
 			l.who, l.account, c.serve.Server.URL(), tok)
 	}
 	return nil
+}
+
+// feedLink returns the self-service link of the newest notice in an
+// account's in-app feed, or "".
+func (c *DemoCommand) feedLink(ctx context.Context, account string) string {
+	entries, err := c.serve.Feed.List(ctx, account, 0, 100)
+	if err != nil {
+		return ""
+	}
+	for i := len(entries) - 1; i >= 0; i-- {
+		if link := entries[i].Message.Meta["self_service"]; link != "" {
+			return link
+		}
+	}
+	return ""
 }
 
 // publishStatus mirrors the containment on the public status page, as a

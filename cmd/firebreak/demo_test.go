@@ -65,6 +65,26 @@ func TestDemoSmoke(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(page, "affected accounts secured") {
 		t.Errorf("GET /status/ without signing in = %d, want the demo's update:\n%s", code, page)
 	}
+	// Then it tells exactly the accounts it secured, in the app: the
+	// campaign is announced on the status page, the outbox fills and
+	// delivers, and the affected person's link comes from their feed.
+	deadline = time.Now().Add(30 * time.Second)
+	for !strings.Contains(stdout.String(), "self-service page of a targeted account") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo did not notify and print self-service links within 30s; stdout:\n%s", stdout.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	m = regexp.MustCompile(`outbox holds (\d+) in-app notices \((\d+) sent, 0 queued, 0 failed\), none to the`).FindStringSubmatch(stdout.String())
+	if m == nil || m[1] != m[2] || m[1] == "0" {
+		t.Errorf("the demo's outbox did not deliver every notice; stdout:\n%s", stdout.String())
+	}
+	if !regexp.MustCompile(`from its in-app notice: http://\S+/self-service/\S+`).MatchString(stdout.String()) {
+		t.Errorf("the affected account's self-service link does not come from its in-app feed; stdout:\n%s", stdout.String())
+	}
+	if code, page = get(t, base+"/status/"); !strings.Contains(page, "We are notifying the affected accounts") {
+		t.Errorf("GET /status/ = %d: the notices were not announced:\n%s", code, page)
+	}
 	cancel()
 	select {
 	case <-done:

@@ -10,12 +10,14 @@ import (
 	nethttp "net/http"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"firebreak"
 	"firebreak/audit"
+	"firebreak/comms"
 	"firebreak/config"
 	"firebreak/contain"
 	"firebreak/detect"
@@ -43,11 +45,13 @@ type ServeConfig struct {
 	// PublicURL is where people reach the status page (for links in its
 	// feed and notices); default: this server's URL + /status.
 	PublicURL string
+	Comms     CommsConfig
 }
 
 // DefaultServeConfig returns the defaults of `firebreak serve`.
 func DefaultServeConfig() ServeConfig {
-	return ServeConfig{DataDir: "firebreak-data", Addr: "127.0.0.1:8080", LogLevel: "info", LogFormat: "text", Engine: engine.DefaultConfig()}
+	return ServeConfig{DataDir: "firebreak-data", Addr: "127.0.0.1:8080", LogLevel: "info", LogFormat: "text", Engine: engine.DefaultConfig(),
+		Comms: CommsConfig{Org: "Firebreak demo", SelfServiceTTL: 7 * 24 * time.Hour}}
 }
 
 // ServeCommand runs the API, the dashboard and the scoring engine on a data
@@ -79,6 +83,13 @@ type ServeCommand struct {
 	Notices    firebreak.NoticeService
 	Feed       firebreak.InAppFeed
 	stopOutbox func()
+	// Desk serves the outbox, appeals, previews and communication metrics.
+	Desk     *comms.Desk
+	notifier *comms.Notifier
+	// outboxChannels are the channels the outbox delivers on.
+	outboxChannels []firebreak.Channel
+
+	statusSenders []firebreak.Sender // the channel senders; status subscribers' email goes through them
 }
 
 // NewServeCommand returns a command with default configuration.
@@ -98,6 +109,7 @@ func (c *ServeCommand) ParseFlags(args []string) error {
 	containFlags(fs, &c.Config.Contain)
 	fs.StringVar(&c.Config.ChannelsPath, "channels", "", "notice channels `file` (YAML: email, sms, chat, slack; see docs/channels.md)")
 	fs.StringVar(&c.Config.PublicURL, "public-url", "", "public `URL` of the status page (default: this server's URL + /status)")
+	commsFlags(fs, &c.Config.Comms)
 	fs.Usage = func() {
 		fmt.Fprint(c.stderr, "Usage: firebreak serve [flags]\n\nServe the API and dashboard. Operators sign in with the accounts that\n'firebreak operator add' creates; automation uses API tokens from\n'firebreak operator token'. A static admin token may be set in FIREBREAK_TOKEN.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -180,6 +192,7 @@ func (c *ServeCommand) Open(ctx context.Context) error {
 	if err := c.openOutbox(ctx); err != nil {
 		return err
 	}
+	c.openDesk()
 	agents, err := uap.New(100_000)
 	if err != nil {
 		return fmt.Errorf("load user agent parser: %w", err)
@@ -191,12 +204,15 @@ func (c *ServeCommand) Open(ctx context.Context) error {
 		Registry: reg, Token: c.Config.Token, Operators: sqlite.NewOperatorStore(c.db),
 		Auditor: c.Audit, AuditLog: c.Audit, Containment: c.Contain,
 		Status: c.Status, StatusPage: c.statusPage, OnStatusPublished: c.statusPage.invalidate,
-		SelfService: c.selfService, Feed: c.Feed,
+		SelfService: c.selfService, Feed: c.Feed, Communication: c.Desk,
 	})
 	if err := c.Server.Open(c.Config.Addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Config.Addr, err)
 	}
 	if err := c.openStatusPage(ctx); err != nil {
+		return err
+	}
+	if err := c.openNotifier(); err != nil {
 		return err
 	}
 	// Resume the runs a stop interrupted, once everything they report to is open.
@@ -222,6 +238,9 @@ func (c *ServeCommand) Close() error {
 	}
 	if c.Contain != nil {
 		errs = append(errs, c.Contain.Close())
+	}
+	if c.notifier != nil {
+		errs = append(errs, c.notifier.Close())
 	}
 	if c.Engine != nil {
 		errs = append(errs, c.Engine.Close())

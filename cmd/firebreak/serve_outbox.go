@@ -32,14 +32,16 @@ func (c *ServeCommand) openOutbox(ctx context.Context) error {
 	if cfg.InApp == nil {
 		cfg.InApp = &channel.InAppConfig{}
 	}
-	senders, policies, err := cfg.Senders(c.Feed)
+	senders, policies, err := cfg.Senders(&linkingFeed{InAppFeed: c.Feed, c: c})
 	if err != nil {
 		return fmt.Errorf("channels: %s", firebreak.ErrorMessage(err))
 	}
+	c.statusSenders = senders
 	var kinds []firebreak.Channel
 	for _, s := range senders {
 		kinds = append(kinds, s.Kind())
 	}
+	c.outboxChannels = kinds
 	sender, err := outbox.New(outbox.Config{Store: c.Notices, Channels: kinds, Logger: c.Logger,
 		StillDue: c.noticeStillDue})
 	if err != nil {
@@ -67,7 +69,9 @@ func (c *ServeCommand) openOutbox(ctx context.Context) error {
 }
 
 // noticeStillDue re-checks a notice just before it goes out: nothing is
-// sent about an incident that was resolved or merged meanwhile.
+// sent about an incident that was resolved or merged meanwhile, to an
+// account the incident no longer holds, or to a person whose restriction
+// was lifted on appeal (after an outage of the sender, say).
 func (c *ServeCommand) noticeStillDue(ctx context.Context, n firebreak.Notice) (bool, string, error) {
 	inc, err := c.Incidents.Find(ctx, n.IncidentID)
 	switch {
@@ -79,6 +83,17 @@ func (c *ServeCommand) noticeStillDue(ctx context.Context, n firebreak.Notice) (
 		return false, fmt.Sprintf("the incident was merged into incident %d", inc.MergedInto), nil
 	case inc.State == firebreak.StateResolved:
 		return false, "the incident was resolved", nil
+	}
+	appeals := sqlite.NewAppealStore(c.db)
+	if acct, err := appeals.AffectedAccount(ctx, n.IncidentID, n.Account); err != nil {
+		return false, "", err
+	} else if acct == nil {
+		return false, "the incident no longer holds this account", nil
+	}
+	if lifted, err := appeals.Lifted(ctx, n.IncidentID, n.Account); err != nil {
+		return false, "", err
+	} else if lifted {
+		return false, "the restriction was lifted on appeal", nil
 	}
 	return true, "", nil
 }

@@ -94,16 +94,19 @@ func TestServeSelfService(t *testing.T) {
 }
 
 // TestServeOutboxDeliversInApp queues in-app notices in a real server and
-// reads them back through the feed API the platform's app uses; a notice
-// about an incident resolved meanwhile is re-checked and not sent.
+// reads them back through the feed API the platform's app uses, each with
+// the person's self-service link; a notice about an incident resolved
+// meanwhile, or to an account the incident does not hold, is re-checked
+// and not sent.
 func TestServeOutboxDeliversInApp(t *testing.T) {
 	c, _ := openServe(t, t.TempDir())
 	ctx := context.Background()
 	now := time.Now().UTC()
 	open := &firebreak.Incident{Kind: firebreak.KindCredentialStuffing, Severity: firebreak.SeverityHigh, Title: "Stuffing", FirstSeen: now, LastSeen: now}
 	done := &firebreak.Incident{Kind: firebreak.KindCredentialStuffing, Severity: firebreak.SeverityLow, Title: "Over", FirstSeen: now, LastSeen: now}
+	held := []firebreak.AffectedAccount{{Account: "u1", Tier: firebreak.TierAtRisk, Confidence: 0.8, FirstSeen: now, LastSeen: now}}
 	for _, inc := range []*firebreak.Incident{open, done} {
-		if err := c.Incidents.Create(ctx, inc, nil, firebreak.SystemActor); err != nil {
+		if err := c.Incidents.Create(ctx, inc, held, firebreak.SystemActor); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -114,6 +117,7 @@ func TestServeOutboxDeliversInApp(t *testing.T) {
 	notices := []firebreak.Notice{
 		{IncidentID: open.ID, Account: "u1", Template: "inapp/at_risk", Channel: firebreak.ChannelInApp, Locale: "en", Text: "We asked you to confirm it is you."},
 		{IncidentID: done.ID, Account: "u1", Template: "inapp/at_risk", Channel: firebreak.ChannelInApp, Locale: "en", Text: "Stale news."},
+		{IncidentID: open.ID, Account: "u9", Template: "inapp/at_risk", Channel: firebreak.ChannelInApp, Locale: "en", Text: "Not yours."},
 	}
 	if _, err := c.Notices.Enqueue(ctx, notices); err != nil {
 		t.Fatal(err)
@@ -143,7 +147,14 @@ func TestServeOutboxDeliversInApp(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "confirm it is you") || strings.Contains(string(body), "Stale news") {
 		t.Fatalf("feed = %d %s: want the open incident's notice only", resp.StatusCode, body)
 	}
-	page, err := c.Notices.List(ctx, firebreak.NoticeFilter{IncidentID: done.ID})
+	if !strings.Contains(string(body), c.Server.URL()+"/self-service/") {
+		t.Errorf("feed = %s: want the notice to carry the person's self-service link", body)
+	}
+	page, err := c.Notices.List(ctx, firebreak.NoticeFilter{IncidentID: open.ID, State: firebreak.NoticeFailed})
+	if err != nil || len(page.Notices) != 1 || page.Notices[0].Account != "u9" || !strings.Contains(page.Notices[0].Reason, "no longer holds") {
+		t.Fatalf("notice to an account the incident does not hold: %+v (err %v); want failed with the reason", page, err)
+	}
+	page, err = c.Notices.List(ctx, firebreak.NoticeFilter{IncidentID: done.ID})
 	if err != nil || len(page.Notices) != 1 || page.Notices[0].State != firebreak.NoticeFailed || !strings.Contains(page.Notices[0].Reason, "resolved") {
 		t.Fatalf("resolved incident's notice %+v (err %v): want failed, the reason naming the resolution", page, err)
 	}
