@@ -297,14 +297,22 @@ func TestDeskAppealDecisionsAndMetrics(t *testing.T) {
 	f.run(t, containSpec())
 	f.run(t, noticeSpec(firebreak.TierAtRisk))
 
-	appeal := func(account string) *firebreak.Appeal {
-		a := &firebreak.Appeal{IncidentID: f.incident.ID, Account: account, Tier: firebreak.TierAtRisk, Comment: "that was me"}
+	appeal := func(account string, tier firebreak.Tier) *firebreak.Appeal {
+		a := &firebreak.Appeal{IncidentID: f.incident.ID, Account: account, Tier: tier, Comment: "that was me"}
 		if _, err := f.appeals.Record(ctx, a); err != nil {
 			t.Fatal(err)
 		}
 		return a
 	}
-	a1, a2 := appeal("r1"), appeal("r2")
+	a1, a2 := appeal("r1", firebreak.TierAtRisk), appeal("r2", firebreak.TierAtRisk)
+	// A reset cannot be lifted: the appeal stays open for another decision.
+	c0 := appeal("c0", firebreak.TierCompromised)
+	if _, err := f.desk.DecideAppeal(ctx, c0.ID, true, "confirmed by phone", "bob"); firebreak.ErrorCode(err) != firebreak.ECONFLICT {
+		t.Errorf("lifting a reset: %v; want ECONFLICT", err)
+	}
+	if got, err := f.appeals.FindAppeal(ctx, c0.ID); err != nil || !got.State.Open() {
+		t.Errorf("after a lift that could not run: %+v, %v; want the appeal still open", got, err)
+	}
 	if _, err := f.desk.DecideAppeal(ctx, a1.ID, true, " ", "bob"); !isField(err, "reason") {
 		t.Errorf("a decision without a reason: %v; want a field error naming reason", err)
 	}
@@ -342,7 +350,7 @@ func TestDeskAppealDecisionsAndMetrics(t *testing.T) {
 		t.Errorf("email notices %+v; want 40 queued", got)
 	}
 	want := map[firebreak.Tier]firebreak.TierFalsePositives{
-		firebreak.TierCompromised: {Tier: firebreak.TierCompromised, ActedOn: 10},
+		firebreak.TierCompromised: {Tier: firebreak.TierCompromised, ActedOn: 10, Appealed: 1},
 		firebreak.TierAtRisk:      {Tier: firebreak.TierAtRisk, ActedOn: 40, Appealed: 2, Lifted: 1, Rate: 1.0 / 40},
 		firebreak.TierTargeted:    {Tier: firebreak.TierTargeted},
 	}

@@ -65,9 +65,11 @@ func (d *Desk) ListAppeals(ctx context.Context, f firebreak.AppealFilter) (*fire
 // DecideAppeal decides an open appeal: lift undoes the account's step-up
 // and lock through a rollback run (a reset and revoked sessions stay), and
 // the appeal counts as a measured false positive; otherwise it is
-// rejected. The decision is written to the audit trail first (failing
-// closed) and goes on the incident's timeline. ECONFLICT for an appeal
-// already decided, or a lift that cannot run now (a run still going).
+// rejected. The lift is audited as containment audits it; the decision is
+// written to the audit trail before it is stored (failing closed) and goes
+// on the incident's timeline. ECONFLICT for an appeal already decided, or a
+// lift that cannot run now (nothing left to lift, a run still going): the
+// appeal then stays open.
 func (d *Desk) DecideAppeal(ctx context.Context, id int64, lift bool, reason, actor string) (*firebreak.Appeal, error) {
 	if strings.TrimSpace(reason) == "" {
 		return nil, &firebreak.FieldError{Field: "reason", Reason: "required: say why"}
@@ -81,20 +83,20 @@ func (d *Desk) DecideAppeal(ctx context.Context, id int64, lift bool, reason, ac
 	}
 	state := firebreak.AppealRejected
 	if lift {
+		// The lift goes first, audited on its own: an appeal whose lift
+		// cannot run (nothing left to lift, a run still going) stays open.
 		state = firebreak.AppealLifted
+		run, err := d.Lifter.LiftAccount(ctx, a.IncidentID, a.Account, actor, fmt.Sprintf("appeal %d: %s", id, reason))
+		if err != nil {
+			return nil, err
+		}
+		reason = fmt.Sprintf("%s (lifted by rollback run %d)", reason, run.ID)
 	}
 	rec := firebreak.AuditRecord{Time: d.now(), Actor: actor, Action: firebreak.AuditAppealDecided, Object: fmt.Sprintf("appeal/%d", id),
 		Data: firebreak.AuditData(map[string]any{"incident": a.IncidentID, "account": a.Account, "tier": a.Tier,
 			"state": state, "reason": reason})}
 	if _, err := d.Auditor.Append(ctx, rec); err != nil {
 		return nil, firebreak.Errorf(firebreak.EUNAVAILABLE, "The audit trail is unavailable, so the appeal was not decided.")
-	}
-	if lift {
-		run, err := d.Lifter.LiftAccount(ctx, a.IncidentID, a.Account, actor, fmt.Sprintf("appeal %d: %s", id, reason))
-		if err != nil {
-			return nil, err
-		}
-		reason = fmt.Sprintf("%s (lifted by rollback run %d)", reason, run.ID)
 	}
 	decided, err := d.Appeals.Decide(ctx, id, state, reason, actor)
 	if err != nil {

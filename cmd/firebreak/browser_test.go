@@ -176,9 +176,93 @@ func TestBrowserWalksThroughAnIncident(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitText(t, ctx, "incidents after sign-out", "Sign in to respond")
+	browseCommunication(t, ctx, c, inc, signIn, signOut)
 	if msgs := refused(); len(msgs) > 0 {
 		t.Errorf("the browser refused content under the CSP: %q", msgs)
 	}
+}
+
+// browseCommunication tells the contained accounts in the app and follows
+// what comes back, as alice and bob would: a campaign of in-app notices
+// planned on the incident page and run, the outbox and a preview, a
+// person's "this was me" on their self-service page, and bob's decision on
+// the appeals page, which the incident's communication section then counts.
+func browseCommunication(t *testing.T, ctx context.Context, c *ServeCommand, inc *firebreak.Incident,
+	signIn func(string) []chromedp.Action[chromedp.Void], signOut []chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	base := c.Server.URL()
+	incidentURL := fmt.Sprintf("%s/incidents/%d", base, inc.ID)
+	step := func(name, want string, shot bool, actions ...chromedp.Action[chromedp.Void]) string {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		page := waitText(t, ctx, name, want)
+		if dir := os.Getenv("FIREBREAK_SCREENSHOTS"); dir != "" && shot {
+			png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+			if err != nil {
+				t.Fatalf("%s screenshot: %v", name, err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+				t.Error(err)
+			}
+		}
+		return page
+	}
+	step("alice again", "Thresholds in force", false, append([]chromedp.Action[chromedp.Void]{chromedp.Navigate(base + "/")}, signIn("alice")...)...)
+	// The form ticks reset and sign-out for the compromised: untick them, tick the in-app notice.
+	plan := step("notice plan", "notify inapp", false, chromedp.Navigate(incidentURL),
+		chromedp.Click(chromedp.CSS(`details.plan-details summary`)), // folded once the incident has a plan
+		chromedp.Click(chromedp.CSS(`input[name="compromised"][value="force_password_reset"]`)),
+		chromedp.Click(chromedp.CSS(`input[name="compromised"][value="revoke_sessions"]`)),
+		chromedp.Click(chromedp.CSS(`input[name="compromised"][value="notify_inapp"]`)),
+		chromedp.Click(chromedp.CSS(`#plan-form button[type="submit"]`)))
+	if strings.Contains(plan, "Needs a second person's approval") {
+		step("alice out again", "Sign in to respond", false, signOut...)
+		step("bob approves notices", "Approve v1", false, append([]chromedp.Action[chromedp.Void]{chromedp.Navigate(base + "/plans/2")}, signIn("bob")...)...)
+		step("notices approved", "approved by bob", false, chromedp.Click(chromedp.CSS(`#approve-form button[type="submit"]`)))
+		step("bob out again", "Sign in to respond", false, signOut...)
+		step("alice back", "Run v1", false, append([]chromedp.Action[chromedp.Void]{chromedp.Navigate(base + "/plans/2")}, signIn("alice")...)...)
+	}
+	step("notice run", "Run 2 (apply)", false, chromedp.Click(chromedp.CSS(`#run-form button[type="submit"]`)))
+	if run := waitRunOver(t, ctx); !strings.Contains(run, "No failed actions.") {
+		t.Errorf("the notice run did not queue every notice:\n%s", run)
+	}
+	outbox := step("outbox", "By channel and state", true, chromedp.Navigate(fmt.Sprintf("%s/outbox?incident_id=%d", base, inc.ID)))
+	if !strings.Contains(outbox, "inapp") || strings.Contains(outbox, "No notices") {
+		t.Errorf("the outbox does not list the campaign's in-app notices:\n%s", outbox)
+	}
+	step("preview", "choose a new password", true,
+		chromedp.Navigate(fmt.Sprintf("%s/incidents/%d/preview?tier=compromised&channel=email&locale=en", base, inc.ID)))
+	status := step("status page", "We are notifying the affected accounts", false, chromedp.Navigate(base+"/status/"))
+	if !strings.Contains(status, "never contains a link to sign in") {
+		t.Errorf("the campaign's announcement does not tell people how to spot a fake notice:\n%s", status)
+	}
+
+	// A compromised person says "this was me"; the policy queues it for review.
+	page, err := c.Incidents.ListAccounts(context.Background(), inc.ID, firebreak.AccountFilter{Tier: firebreak.TierCompromised, Limit: 1})
+	if err != nil || len(page.Accounts) == 0 {
+		t.Fatalf("compromised accounts: %v", err)
+	}
+	tok, err := c.SelfTokens.Issue(page.Accounts[0].Account, inc.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	step("self-service", "This was me", false, chromedp.Navigate(base+"/self-service/"+tok))
+	step("appealed", "Someone from our team will look at this", false,
+		chromedp.SendKeys(chromedp.CSS("#comment"), "I was on holiday and signed in from the hotel."),
+		chromedp.Click(chromedp.CSS(`form button[type="submit"]`)))
+	step("alice out for bob", "Sign in to respond", false, chromedp.Navigate(base+"/"), chromedp.Click(chromedp.CSS(`.who button[type="submit"]`)))
+	appealsURL := fmt.Sprintf("%s/incidents/%d/appeals", base, inc.ID)
+	step("appeals", "Lift the restriction", true, append([]chromedp.Action[chromedp.Void]{chromedp.Navigate(appealsURL)}, signIn("bob")...)...)
+	step("appeal decided", "rejected", false,
+		chromedp.SendKeys(chromedp.CSS(`textarea[name="reason"]`), "The sign-in came from the campaign's proxy."),
+		chromedp.Click(chromedp.CSS(`button[name="decision"][value="reject"]`)))
+	comms := step("communication", "False positives measured from appeals", false, chromedp.Navigate(incidentURL))
+	if !strings.Contains(comms, "rejected") {
+		t.Errorf("the incident's communication section does not count the rejected appeal:\n%s", comms)
+	}
+	step("bob out", "Sign in to respond", false, signOut...)
 }
 
 // reopenWorstIncident reopens the incident with the most compromised
@@ -343,16 +427,17 @@ func feedScenario(t *testing.T, c *ServeCommand, scenario string) {
 	waitStats(t, c.Server.URL(), 60*time.Second, func(s firebreak.EngineStats) bool { return s.Events >= n })
 }
 
-// waitIncident waits until the engine has written an incident.
+// waitIncident waits until the engine has written an incident with
+// compromised accounts (the one the test contains).
 func waitIncident(t *testing.T, c *ServeCommand) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		page, err := c.Incidents.List(context.Background(), firebreak.IncidentFilter{})
-		if err == nil && len(page.Incidents) > 0 {
+		if err == nil && slices.ContainsFunc(page.Incidents, func(inc *firebreak.Incident) bool { return inc.Counts.Compromised > 0 }) {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatal("no incident was opened within 30 s")
+	t.Fatal("no incident with compromised accounts was opened within 30 s")
 }
