@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"firebreak/comms"
 	"firebreak/contain"
 	"firebreak/idp"
+	"firebreak/mock"
 	"firebreak/notice"
 	"firebreak/sqlite"
 )
@@ -30,7 +30,7 @@ type fixture struct {
 	notices  *sqlite.NoticeStore
 	appeals  *sqlite.AppealStore
 	status   *sqlite.StatusStore
-	auditor  *memAuditor
+	auditor  *mock.AuditLog
 	notifier *comms.Notifier
 	desk     *comms.Desk
 	svc      *contain.Service
@@ -40,7 +40,7 @@ type fixture struct {
 func newFixture(t *testing.T, compromised, atRisk, targeted int) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	f := &fixture{db: sqlite.NewDB(filepath.Join(t.TempDir(), "firebreak.db")), auditor: &memAuditor{}}
+	f := &fixture{db: sqlite.NewDB(filepath.Join(t.TempDir(), "firebreak.db")), auditor: &mock.AuditLog{}}
 	if err := f.db.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,7 @@ func TestCampaignNotifiesExactlyTheSelectedTiers(t *testing.T) {
 	if ann := thread.Updates[0]; ann.PublishedAt.After(first) {
 		t.Errorf("announced at %s, after the first notice was queued at %s", ann.PublishedAt, first)
 	}
-	if !f.auditor.has(comms.AuditStatusPublished) {
+	if !f.auditor.Has(comms.AuditStatusPublished) {
 		t.Error("the announcement is not in the audit trail")
 	}
 
@@ -338,7 +338,7 @@ func TestDeskAppealDecisionsAndMetrics(t *testing.T) {
 	if _, err := f.desk.DecideAppeal(ctx, a2.ID, false, "the sign-in came from the campaign's proxy", "bob"); err != nil {
 		t.Fatal(err)
 	}
-	if !f.auditor.has(firebreak.AuditAppealDecided) {
+	if !f.auditor.Has(firebreak.AuditAppealDecided) {
 		t.Error("decisions are not in the audit trail")
 	}
 
@@ -410,31 +410,6 @@ func mustRuns(t *testing.T, f *fixture) []*firebreak.Run {
 func isField(err error, field string) bool {
 	var fe *firebreak.FieldError
 	return errors.As(err, &fe) && fe.Field == field
-}
-
-// memAuditor keeps audit records in memory.
-type memAuditor struct {
-	mu      sync.Mutex
-	records []firebreak.AuditRecord
-}
-
-func (a *memAuditor) Append(_ context.Context, rec firebreak.AuditRecord) (int64, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	rec.Seq = int64(len(a.records))
-	a.records = append(a.records, rec)
-	return rec.Seq, nil
-}
-
-func (a *memAuditor) has(action string) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, r := range a.records {
-		if r.Action == action {
-			return true
-		}
-	}
-	return false
 }
 
 // failingStatus refuses to publish.

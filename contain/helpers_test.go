@@ -2,17 +2,16 @@ package contain_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"firebreak"
 	"firebreak/contain"
 	"firebreak/idp"
+	"firebreak/mock"
 	"firebreak/sqlite"
 )
 
@@ -25,7 +24,7 @@ type fixture struct {
 	incs     *sqlite.IncidentStore
 	store    *sqlite.ContainmentStore
 	sim      *idp.Sim
-	auditor  *memAuditor
+	auditor  *mock.AuditLog
 	svc      *contain.Service
 	incident *firebreak.Incident
 }
@@ -43,7 +42,7 @@ func newFixture(t testing.TB, size tiers, cfg contain.Config) *fixture {
 	t.Cleanup(func() { f.db.Close() })
 	f.incs, f.store = sqlite.NewIncidentStore(f.db), sqlite.NewContainmentStore(f.db)
 	f.sim = idp.NewSim(idp.SimConfig{})
-	f.auditor = &memAuditor{}
+	f.auditor = &mock.AuditLog{}
 	f.incident = createIncident(t, f.incs, size)
 	f.svc = newService(f, cfg)
 	t.Cleanup(func() { f.svc.Close() })
@@ -202,50 +201,6 @@ func (f *fixture) checkExactlyOnce(t testing.TB, targets []firebreak.PlanTarget)
 	if all := f.sim.Stats().Applies; all != inside {
 		t.Errorf("%d effects in all, %d on the plan's targets: %d outside the approved set", all, inside, all-inside)
 	}
-}
-
-// memAuditor is an in-memory audit trail that can be made to fail.
-type memAuditor struct {
-	mu      sync.Mutex
-	records []firebreak.AuditRecord
-	fail    bool
-}
-
-func (a *memAuditor) Append(_ context.Context, rec firebreak.AuditRecord) (int64, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.fail {
-		return 0, errors.New("disk full")
-	}
-	rec.Seq = int64(len(a.records))
-	a.records = append(a.records, rec)
-	return rec.Seq, nil
-}
-
-func (a *memAuditor) setFail(v bool) {
-	a.mu.Lock()
-	a.fail = v
-	a.mu.Unlock()
-}
-
-// actions returns the actions recorded, in order.
-func (a *memAuditor) actions() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	var out []string
-	for _, r := range a.records {
-		out = append(out, r.Action)
-	}
-	return out
-}
-
-func (a *memAuditor) has(action string) bool {
-	for _, got := range a.actions() {
-		if got == action {
-			return true
-		}
-	}
-	return false
 }
 
 // wantCode fails t unless err has code want and mentions every word.

@@ -56,16 +56,16 @@ func TestLiftAccountUndoesStepUpAndLockOnly(t *testing.T) {
 	if !f.sim.Snapshot("c2", false).StepUpRequired || f.sim.Snapshot("r3", false).LockedUntil.IsZero() {
 		t.Error("a lift touched another account")
 	}
-	if !f.auditor.has(firebreak.AuditRollbackStarted) {
-		t.Errorf("audit trail %v has no %s", f.auditor.actions(), firebreak.AuditRollbackStarted)
+	if !f.auditor.Has(firebreak.AuditRollbackStarted) {
+		t.Errorf("audit trail %v has no %s", f.auditor.Actions(), firebreak.AuditRollbackStarted)
 	}
 	// Clean accounts have nothing to lift; a failing audit trail stops the lift.
 	_, err = f.svc.LiftAccount(ctx, f.incident.ID, "nobody", "system", "appeal")
 	wantCode(t, err, firebreak.ECONFLICT)
-	f.auditor.setFail(true)
+	f.auditor.SetFail(true)
 	_, err = f.svc.LiftAccount(ctx, f.incident.ID, "c3", "system", "appeal")
 	wantCode(t, err, firebreak.EUNAVAILABLE, "audit")
-	f.auditor.setFail(false)
+	f.auditor.SetFail(false)
 	if !f.sim.Snapshot("c3", false).StepUpRequired {
 		t.Error("c3 lifted although the audit trail failed")
 	}

@@ -210,8 +210,8 @@ func TestApprovalRules(t *testing.T) {
 	}
 	for _, want := range []string{firebreak.AuditPlanCreated, firebreak.AuditPlanRefused, firebreak.AuditPlanRevised,
 		firebreak.AuditPlanApproved, firebreak.AuditRunStarted, firebreak.AuditRunStage, firebreak.AuditRunItems, firebreak.AuditRunFinished} {
-		if !f.auditor.has(want) {
-			t.Errorf("audit trail lacks %s; has %v", want, f.auditor.actions())
+		if !f.auditor.Has(want) {
+			t.Errorf("audit trail lacks %s; has %v", want, f.auditor.Actions())
 		}
 	}
 	// The incident's timeline tells the story.
@@ -241,17 +241,17 @@ func TestAuditFailureFailsClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.auditor.setFail(true)
+	f.auditor.SetFail(true)
 	_, err = f.svc.Approve(ctx, p.ID, p.Version, p.Hash, "bob", "")
 	wantCode(t, err, firebreak.EUNAVAILABLE, "audit")
 	if list, _ := f.store.Approvals(ctx, p.ID); len(list) != 0 {
 		t.Fatalf("approval stored although the audit trail refused it: %+v", list)
 	}
-	f.auditor.setFail(false)
+	f.auditor.SetFail(false)
 	if _, err := f.svc.Approve(ctx, p.ID, p.Version, p.Hash, "bob", ""); err != nil {
 		t.Fatal(err)
 	}
-	f.auditor.setFail(true)
+	f.auditor.SetFail(true)
 	_, err = f.svc.StartRun(ctx, p.ID, p.Version, p.Hash, "alice")
 	wantCode(t, err, firebreak.EUNAVAILABLE, "audit")
 	if runs, _ := f.store.ListRuns(ctx, p.ID); len(runs) != 0 {

@@ -26,21 +26,11 @@ import (
 // that the provider never saw more than R calls in any second and that the
 // mean stayed within 5% of R; with --kills it measures the kill switch.
 func (c *BenchCommand) benchContain(ctx context.Context) error {
-	dir, err := os.MkdirTemp("", "firebreak-bench-contain-")
+	dir, db, log, closeDir, err := openBenchDir(ctx, "firebreak-bench-contain-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	db := sqlite.NewDB(filepath.Join(dir, "firebreak.db"))
-	if err := db.Open(ctx); err != nil {
-		return err
-	}
-	defer db.Close()
-	log, err := audit.Open(filepath.Join(dir, "audit"), audit.Options{})
-	if err != nil {
-		return err
-	}
-	defer log.Close()
+	defer closeDir()
 	incs, store := sqlite.NewIncidentStore(db), sqlite.NewContainmentStore(db)
 	sim := idp.NewSim(idp.SimConfig{})
 	if c.latency > 0 {
@@ -170,4 +160,27 @@ func benchPlan(ctx context.Context, incs firebreak.IncidentService, store firebr
 		return nil, err
 	}
 	return p, nil
+}
+
+// openBenchDir creates a temporary data directory with a store and an audit
+// trail, as serve has them (fsync on); closeDir closes both and removes it.
+func openBenchDir(ctx context.Context, prefix string) (dir string, db *sqlite.DB, log *audit.Log, closeDir func(), err error) {
+	if dir, err = os.MkdirTemp("", prefix); err != nil {
+		return "", nil, nil, nil, err
+	}
+	db = sqlite.NewDB(filepath.Join(dir, "firebreak.db"))
+	if err = db.Open(ctx); err != nil {
+		os.RemoveAll(dir)
+		return "", nil, nil, nil, err
+	}
+	if log, err = audit.Open(filepath.Join(dir, "audit"), audit.Options{}); err != nil {
+		db.Close()
+		os.RemoveAll(dir)
+		return "", nil, nil, nil, err
+	}
+	return dir, db, log, func() {
+		log.Close()
+		db.Close()
+		os.RemoveAll(dir)
+	}, nil
 }

@@ -3,13 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
 	"firebreak"
-	"firebreak/audit"
 	"firebreak/comms"
 	"firebreak/contain"
 	"firebreak/notice"
@@ -24,21 +21,11 @@ import (
 // long rendering and queueing took and checks that the outbox holds exactly
 // one notice per account.
 func (c *BenchCommand) benchNotices(ctx context.Context) error {
-	dir, err := os.MkdirTemp("", "firebreak-bench-notices-")
+	dir, db, log, closeDir, err := openBenchDir(ctx, "firebreak-bench-notices-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	db := sqlite.NewDB(filepath.Join(dir, "firebreak.db"))
-	if err := db.Open(ctx); err != nil {
-		return err
-	}
-	defer db.Close()
-	log, err := audit.Open(filepath.Join(dir, "audit"), audit.Options{})
-	if err != nil {
-		return err
-	}
-	defer log.Close()
+	defer closeDir()
 	incs, store, notices := sqlite.NewIncidentStore(db), sqlite.NewContainmentStore(db), sqlite.NewNoticeStore(db)
 	status, appeals := sqlite.NewStatusStore(db), sqlite.NewAppealStore(db)
 
