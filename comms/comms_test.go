@@ -214,6 +214,66 @@ func TestCampaignNotifiesExactlyTheSelectedTiers(t *testing.T) {
 	}
 }
 
+// A campaign stopped half-way by a restart goes on from where it was, and
+// every account still gets exactly one notice.
+func TestCampaignResumesAfterRestart(t *testing.T) {
+	f := newFixture(t, 0, 1500, 0)
+	ctx := context.Background()
+	spec := noticeSpec(firebreak.TierAtRisk)
+	spec.RateLimit = 1000 // 3,000 notices (two channels): about four seconds with the pacer's first second
+	p, err := f.svc.CreatePlan(ctx, f.incident.ID, spec, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Approve(ctx, p.ID, p.Version, p.Hash, "bob", "ok"); err != nil {
+		t.Fatal(err)
+	}
+	r, err := f.svc.StartRun(ctx, p.ID, p.Version, p.Hash, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	f.svc.Close() // the process stops mid-run
+	half, err := f.store.FindRun(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if half.State != firebreak.RunRunning || half.Counts.Confirmed == 0 || half.Counts.Confirmed >= half.Total {
+		t.Fatalf("after the stop: %s with %+v; want a run stopped part-way", half.State, half.Counts)
+	}
+
+	again := contain.NewService(contain.Config{})
+	again.Incidents, again.Store, again.Auditor = f.incs, f.store, f.auditor
+	again.Notifier, again.Announce = f.notifier, f.desk.Announce
+	t.Cleanup(func() { again.Close() })
+	if err := again.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := again.Wait(wctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	done, err := f.store.FindRun(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done.State != firebreak.RunFinished || done.Counts.Confirmed != done.Total {
+		t.Errorf("after the restart: %s with %+v; want finished, all confirmed", done.State, done.Counts)
+	}
+	notices := f.allNotices(t)
+	seen := map[string]bool{}
+	for _, n := range notices {
+		seen[n.Account+"/"+string(n.Channel)] = true
+	}
+	if len(notices) != 3000 || len(seen) != 3000 {
+		t.Errorf("%d notices to %d account-channels; want 3,000 to 3,000 (one per account and channel)", len(notices), len(seen))
+	}
+	if thread, _ := f.status.Thread(ctx, f.incident.ID); thread == nil || len(thread.Updates) != 1 {
+		t.Errorf("status thread %+v; want the one announcement (a resumed run announces nothing again)", thread)
+	}
+}
+
 // Without its status page entry a campaign does not start: nothing is queued.
 func TestCampaignRefusedWhenItCannotBeAnnounced(t *testing.T) {
 	f := newFixture(t, 5, 0, 0)
