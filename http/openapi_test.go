@@ -1,10 +1,13 @@
 package http_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/goccy/go-yaml"
+
+	"firebreak"
 )
 
 // TestOpenAPICoversRoutes checks that the served OpenAPI document describes
@@ -47,4 +50,47 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 	if got, want := len(doc.Paths), len(paths); got != want {
 		t.Errorf("openapi.yaml has %d paths, the route table %d: stale entries?", got, want)
 	}
+}
+
+// TestOpenAPIEnums checks that the document's enums list exactly the values
+// the domain types accept, so that a new action, state or channel cannot be
+// left out of the served API description.
+func TestOpenAPIEnums(t *testing.T) {
+	f := newFixture(t)
+	w := f.do("GET", "/api/v1/openapi.yaml", nil)
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Enum []string `yaml:"enum"`
+			} `yaml:"schemas"`
+		} `yaml:"components"`
+	}
+	if err := yaml.Unmarshal(w.Body.Bytes(), &doc); err != nil {
+		t.Fatalf("parse openapi.yaml: %v", err)
+	}
+	for schema, want := range map[string][]string{
+		"ActionKind":    strs(firebreak.ActionKinds),
+		"Tier":          strs(firebreak.Tiers),
+		"ItemState":     strs(firebreak.ItemStates),
+		"Channel":       strs(firebreak.Channels),
+		"NoticeState":   strs(firebreak.NoticeStates),
+		"AppealState":   strs(firebreak.AppealStates),
+		"IncidentKind":  strs(firebreak.IncidentKinds),
+		"IncidentState": strs(firebreak.States),
+		"Severity":      strs(firebreak.Severities),
+		"Role":          strs(firebreak.Roles),
+	} {
+		got := doc.Components.Schemas[schema].Enum
+		if !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))) {
+			t.Errorf("openapi.yaml %s enum %v; the domain accepts %v", schema, got, want)
+		}
+	}
+}
+
+func strs[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
 }
