@@ -58,6 +58,7 @@ func (s *NoticeStore) Enqueue(ctx context.Context, notices []firebreak.Notice) (
 		defer stmt.Close()
 		now := formatTime(tx.now)
 		added = 0
+		counts := countDeltas{}
 		for i := range notices {
 			n := &notices[i]
 			res, err := stmt.ExecContext(ctx, n.IncidentID, n.Account, n.Template, n.Channel, n.Locale,
@@ -76,10 +77,11 @@ func (s *NoticeStore) Enqueue(ctx context.Context, notices []firebreak.Notice) (
 				return err
 			}
 			added++
+			counts.add(n.IncidentID, n.Channel, firebreak.NoticeQueued, 1)
 			n.ID, n.State, n.CreatedAt, n.NextAttempt = id, firebreak.NoticeQueued, tx.now, tx.now
 			n.Attempts, n.Reason, n.SentAt = 0, "", time.Time{}
 		}
-		return nil
+		return counts.store(ctx, tx)
 	})
 	if err != nil {
 		for i := range notices { // nothing was stored
@@ -180,11 +182,12 @@ func (s *NoticeStore) Record(ctx context.Context, results []firebreak.NoticeResu
 	return s.write(ctx, "record notices", func(tx *Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `
 			UPDATE notices SET state = ?, reason = ?, done_at = ?, next_attempt = ?
-			WHERE id = ? AND state = 'queued'`)
+			WHERE id = ? AND state = 'queued' RETURNING incident_id, channel`)
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
+		counts := countDeltas{}
 		for _, r := range results {
 			at := r.At
 			if at.IsZero() {
@@ -197,17 +200,22 @@ func (s *NoticeStore) Record(ctx context.Context, results []firebreak.NoticeResu
 			} else if r.RetryAt.IsZero() {
 				next = formatTime(at)
 			}
-			res, err := stmt.ExecContext(ctx, r.State, r.Reason, done, next, r.ID)
-			if err != nil {
+			var (
+				incident int64
+				ch       firebreak.Channel
+			)
+			err := stmt.QueryRowContext(ctx, r.State, r.Reason, done, next, r.ID).Scan(&incident, &ch)
+			if errors.Is(err, sql.ErrNoRows) {
+				return notQueued(ctx, tx, r.ID)
+			} else if err != nil {
 				return err
 			}
-			if k, err := res.RowsAffected(); err != nil {
-				return err
-			} else if k == 0 {
-				return notQueued(ctx, tx, r.ID)
+			if r.State != firebreak.NoticeQueued {
+				counts.add(incident, ch, firebreak.NoticeQueued, -1)
+				counts.add(incident, ch, r.State, 1)
 			}
 		}
-		return nil
+		return counts.store(ctx, tx)
 	})
 }
 
@@ -267,4 +275,37 @@ func scanNotice(row interface{ Scan(...any) error }) (firebreak.Notice, error) {
 		return n, fmt.Errorf("notice %d: %w", n.ID, err)
 	}
 	return n, nil
+}
+
+// countDeltas collects the changes of one transaction to notice_counts (the
+// counts by incident, channel and state that Counts reads), to write once.
+type countDeltas map[countKey]int64
+
+type countKey struct {
+	incident int64
+	channel  firebreak.Channel
+	state    firebreak.NoticeState
+}
+
+func (c countDeltas) add(incident int64, ch firebreak.Channel, state firebreak.NoticeState, n int64) {
+	c[countKey{incident, ch, state}] += n
+}
+
+// store applies the deltas in tx.
+func (c countDeltas) store(ctx context.Context, tx *Tx) error {
+	for k, n := range c {
+		var err error
+		switch {
+		case n < 0: // the notices it takes away were counted: the row exists
+			_, err = tx.ExecContext(ctx, `UPDATE notice_counts SET n = n + ? WHERE incident_id = ? AND channel = ? AND state = ?`,
+				n, k.incident, k.channel, k.state)
+		case n > 0:
+			_, err = tx.ExecContext(ctx, `INSERT INTO notice_counts (incident_id, channel, state, n) VALUES (?, ?, ?, ?)
+				ON CONFLICT (incident_id, channel, state) DO UPDATE SET n = n + excluded.n`, k.incident, k.channel, k.state, n)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -66,10 +66,18 @@ func (s *NoticeStore) List(ctx context.Context, f firebreak.NoticeFilter) (*fire
 	}
 	where, args := []string{"id > ?"}, []any{after.ID}
 	if f.IncidentID != 0 {
-		where, args = append(where, "incident_id = ?"), append(args, f.IncidentID)
+		term := "incident_id = ?"
+		if f.State == firebreak.NoticeFailed {
+			// Failed notices are few: read them from their own index
+			// (the unary + keeps SQLite off the incident index).
+			term = "+incident_id = ?"
+		}
+		where, args = append(where, term), append(args, f.IncidentID)
 	}
 	if f.State != "" {
-		where, args = append(where, "state = ?"), append(args, f.State)
+		// A literal, validated above, so that SQLite can use the partial
+		// index of failed notices.
+		where = append(where, "state = '"+string(f.State)+"'")
 	}
 	if f.Channel != "" {
 		where, args = append(where, "channel = ?"), append(args, f.Channel)
@@ -108,9 +116,10 @@ func (s *NoticeStore) Counts(ctx context.Context, incidentID int64) (firebreak.N
 	if incidentID < 0 {
 		return nil, invalid(&firebreak.FieldError{Field: "incident_id", Reason: "must not be negative"})
 	}
-	q, args := `SELECT channel, state, count(*) FROM notices GROUP BY channel, state`, []any{}
+	// notice_counts is kept by Enqueue and Record (countDeltas).
+	q, args := `SELECT channel, state, sum(n) FROM notice_counts GROUP BY channel, state HAVING sum(n) > 0`, []any{}
 	if incidentID != 0 {
-		q = `SELECT channel, state, count(*) FROM notices WHERE incident_id = ? GROUP BY channel, state`
+		q = `SELECT channel, state, n FROM notice_counts WHERE incident_id = ? AND n > 0`
 		args = append(args, incidentID)
 	}
 	counts := firebreak.NoticeCounts{}

@@ -2,7 +2,9 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -98,4 +100,95 @@ func FuzzNoticeCursor(f *testing.F) {
 			t.Fatalf("List(cursor %q) = %v, want a page or EINVALID", c, err)
 		}
 	})
+}
+
+// TestNoticeCountsFollowEveryChange checks the counts the triggers keep
+// against the notices themselves after enqueues, claims, sends, failures and
+// retries on two incidents and three channels.
+func TestNoticeCountsFollowEveryChange(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	incs, s := sqlite.NewIncidentStore(db), sqlite.NewNoticeStore(db)
+	var ids []int64
+	for range 2 {
+		inc := &firebreak.Incident{Kind: firebreak.KindCredentialStuffing, Severity: firebreak.SeverityHigh,
+			Title: "Stuffing", FirstSeen: fixedNow.Add(-time.Hour), LastSeen: fixedNow}
+		if err := incs.Create(ctx, inc, nil, firebreak.SystemActor); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, inc.ID)
+	}
+	channels := []firebreak.Channel{firebreak.ChannelInApp, firebreak.ChannelSMS, firebreak.ChannelChat}
+	var batch []firebreak.Notice
+	for i := range 300 {
+		ch := channels[i%3]
+		batch = append(batch, firebreak.Notice{IncidentID: ids[i%2], Account: fmt.Sprintf("u%d", i), Template: string(ch) + "/at_risk",
+			Channel: ch, Locale: "en", Text: "We asked for a second check."})
+	}
+	if _, err := s.Enqueue(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Enqueue(ctx, batch[:50]); err != nil { // repeats add nothing
+		t.Fatal(err)
+	}
+	for round := range 3 {
+		for _, ch := range channels {
+			claimed, err := s.Claim(ctx, ch, 40, time.Minute, fixedNow.Add(time.Duration(round)*time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var results []firebreak.NoticeResult
+			for i, n := range claimed {
+				r := firebreak.NoticeResult{ID: n.ID, State: firebreak.NoticeSent}
+				switch i % 3 {
+				case 1:
+					r.State, r.Reason = firebreak.NoticeFailed, "refused by the provider"
+				case 2:
+					r.State, r.Reason, r.RetryAt = firebreak.NoticeQueued, "429", fixedNow.Add(time.Duration(round)*time.Hour+time.Minute)
+				}
+				results = append(results, r)
+			}
+			if err := s.Record(ctx, results); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want := map[int64]firebreak.NoticeCounts{0: {}, ids[0]: {}, ids[1]: {}}
+	filter := firebreak.NoticeFilter{Limit: firebreak.MaxPageLimit}
+	for {
+		page, err := s.List(ctx, filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range page.Notices {
+			for _, id := range []int64{0, n.IncidentID} {
+				c := want[id][n.Channel]
+				switch n.State {
+				case firebreak.NoticeQueued:
+					c.Queued++
+				case firebreak.NoticeSent:
+					c.Sent++
+				case firebreak.NoticeFailed:
+					c.Failed++
+				}
+				want[id][n.Channel] = c
+			}
+		}
+		if page.Next == "" {
+			break
+		}
+		filter.Cursor = page.Next
+	}
+	for id, w := range want {
+		got, err := s.Counts(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, w) {
+			t.Errorf("Counts(%d) = %v; the notices say %v", id, got, w)
+		}
+	}
+	if w := want[0][firebreak.ChannelSMS]; w.Sent == 0 || w.Failed == 0 || w.Queued == 0 {
+		t.Errorf("the test did not reach every state: %+v", w)
+	}
 }
