@@ -72,6 +72,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return (&PlanCommand{stdout: stdout, stderr: stderr}).Run(ctx, rest)
 	case "run":
 		return (&RunCommand{stdout: stdout, stderr: stderr}).Run(ctx, rest)
+	case "outbox":
+		return (&OutboxCommand{stdout: stdout, stderr: stderr}).Run(ctx, rest)
+	case "appeals":
+		return (&AppealsCommand{stdout: stdout, stderr: stderr}).Run(ctx, rest)
+	case "notices":
+		return (&NoticesCommand{stdout: stdout, stderr: stderr}).Run(ctx, rest)
 	case "audit":
 		return (&AuditCommand{stdout: stdout, stderr: stderr}).Run(ctx, rest)
 	case "simidp":
@@ -104,6 +110,9 @@ Commands:
 	operator   create operators and API tokens in a data directory (the first admin)
 	plan       write, show and approve containment plans (through the API)
 	run        start, watch, pause, resume, kill and roll back runs (through the API)
+	outbox     list notices and count them by channel and state (through the API)
+	appeals    list an incident's appeals and decide them (through the API)
+	notices    show a notice, or preview one before a campaign (through the API)
 	audit      verify or export the tamper-evident audit trail
 	simidp     serve a simulated identity provider over HTTP, with injected faults
 	version    print the version

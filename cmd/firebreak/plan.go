@@ -40,8 +40,8 @@ Commands:
 
 A step is TIER:ACTION[,ACTION...][@DURATION], e.g.
   --step compromised:force_password_reset,revoke_sessions --step at_risk:require_step_up
-  --step sources:block_source@24h
-Tiers: compromised, at_risk, targeted, sources. Actions: ` + "require_step_up, revoke_sessions,\nforce_password_reset, temporary_lock (timed), throttle_source, block_source (timed)." + `
+  --step sources:block_source@24h --step compromised:notify_inapp
+Tiers: compromised, at_risk, targeted, sources. Actions: ` + "require_step_up, revoke_sessions,\nforce_password_reset, temporary_lock (timed), throttle_source, block_source (timed),\nand the notices notify_inapp, notify_email, notify_sms, notify_chat (see firebreak outbox)." + `
 
 The server is FIREBREAK_URL (default http://127.0.0.1:8080) or --url; the API
 token is FIREBREAK_TOKEN.
