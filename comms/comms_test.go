@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,7 +36,18 @@ type fixture struct {
 	desk     *comms.Desk
 	svc      *contain.Service
 	incident *firebreak.Incident
+	// skew moves the notifier's clock ahead of the real one (advance), so
+	// that a test can make it read the incident's state again.
+	skew atomic.Int64
 }
+
+// advance moves the notifier's clock past its Refresh: its next notice
+// reads the incident, the status page and the actions again.
+func (f *fixture) advance() { f.skew.Add(int64(notifierRefresh + time.Second)) }
+
+// notifierRefresh is the fixture notifier's Refresh: the default's order,
+// so that concurrent notices share one read as they do in production.
+const notifierRefresh = 5 * time.Second
 
 func newFixture(t *testing.T, compromised, atRisk, targeted int) *fixture {
 	t.Helper()
@@ -71,7 +83,8 @@ func newFixture(t *testing.T, compromised, atRisk, targeted int) *fixture {
 		t.Fatal(err)
 	}
 	f.notifier, err = comms.New(comms.Config{Incidents: f.incs, Facts: f.appeals, Notices: f.notices, Status: f.status,
-		Templates: set, Org: "Example Corp", Refresh: time.Nanosecond, // read the state on every notice
+		Templates: set, Org: "Example Corp", Refresh: notifierRefresh,
+		Now:       func() time.Time { return time.Now().Add(time.Duration(f.skew.Load())) },
 		StatusURL: func(id int64) string { return fmt.Sprintf("https://status.example.com/incidents/%d", id) }})
 	if err != nil {
 		t.Fatal(err)
@@ -252,7 +265,8 @@ func TestCampaignResumesAfterRestart(t *testing.T) {
 	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	if err := again.Wait(wctx, r.ID); err != nil {
-		t.Fatal(err)
+		stuck, _ := f.store.FindRun(ctx, r.ID)
+		t.Fatalf("the resumed run did not end within 60s: %+v", stuck)
 	}
 	done, err := f.store.FindRun(ctx, r.ID)
 	if err != nil {
@@ -322,6 +336,7 @@ func TestNotifierRejectsWhatIsNoLongerDue(t *testing.T) {
 	if err := f.status.Publish(ctx, &u); err != nil {
 		t.Fatal(err)
 	}
+	f.advance()
 	wantRejected(f.notifier.Apply(ctx, req("nobody")), "no longer holds")
 	wantRejected(f.notifier.Apply(ctx, firebreak.ActionRequest{Action: firebreak.ActionStepUp, IncidentID: f.incident.ID, Target: "c0"}), "not a notice action")
 	wantRejected(f.notifier.Revert(ctx, req("c0")), "cannot be unsent")
@@ -343,6 +358,7 @@ func TestNotifierRejectsWhatIsNoLongerDue(t *testing.T) {
 	if _, err := f.incs.Update(ctx, f.incident.ID, firebreak.IncidentUpdate{State: &resolved}, "alice"); err != nil {
 		t.Fatal(err)
 	}
+	f.advance()
 	wantRejected(f.notifier.Apply(ctx, req("c1")), "resolved")
 	if n := f.allNotices(t); len(n) != 1 || n[0].Account != "c0" {
 		t.Errorf("outbox holds %+v; want the one notice of c0", n)

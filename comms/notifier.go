@@ -68,7 +68,7 @@ type Notifier struct {
 	rendered chan renderedBatch
 
 	mu    sync.Mutex
-	cache map[int64]*incidentData
+	cache map[int64]*cachedIncident
 
 	stop context.CancelFunc
 	done chan struct{}
@@ -89,15 +89,22 @@ type renderedBatch struct {
 	waiting []*pending
 }
 
-// incidentData is what every notice of an incident shares, read at most
-// every Refresh.
+// incidentData is what every notice of an incident shares. It is never
+// changed once loaded: a refresh makes a new one, so that notices waiting
+// for the group commit keep reading the one they were given.
 type incidentData struct {
-	mu      sync.Mutex
-	loaded  time.Time
-	err     error
 	inc     *firebreak.Incident
 	next    time.Time                 // the promised next update
 	actions map[string]notice.Actions // what containment did, per account
+}
+
+// cachedIncident holds an incident's data, read again at most every Refresh.
+type cachedIncident struct {
+	mu      sync.Mutex
+	loaded  time.Time
+	err     error
+	data    *incidentData
+	loading chan struct{} // closed when the read in progress ends; nil when none is
 }
 
 // New returns a Notifier; Close stops it.
@@ -132,7 +139,7 @@ func New(cfg Config) (*Notifier, error) {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	n := &Notifier{cfg: cfg, queue: make(chan *pending, 4*cfg.Batch), rendered: make(chan renderedBatch, 1),
-		cache: map[int64]*incidentData{}, stop: stop, done: make(chan struct{})}
+		cache: map[int64]*cachedIncident{}, stop: stop, done: make(chan struct{})}
 	go n.commit(ctx)
 	go n.write()
 	return n, nil
@@ -227,39 +234,59 @@ func (n *Notifier) dataFor(inc *firebreak.Incident, next time.Time, tier firebre
 		Incident: notice.Incident{ID: inc.ID, Kind: inc.Kind, Title: inc.Title, FirstSeen: inc.FirstSeen}}
 }
 
-// incident returns the shared data of an incident, read again after Refresh.
+// incident returns the shared data of an incident, read again after
+// Refresh. One caller reads it again while the others go on with what was
+// read before; only the very first read is waited for.
 func (n *Notifier) incident(ctx context.Context, id int64) (*incidentData, error) {
 	n.mu.Lock()
-	d := n.cache[id]
-	if d == nil {
-		d = &incidentData{}
-		n.cache[id] = d
+	c := n.cache[id]
+	if c == nil {
+		c = &cachedIncident{}
+		n.cache[id] = c
 	}
 	n.mu.Unlock()
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if now := n.cfg.Now(); d.loaded.IsZero() || now.Sub(d.loaded) >= n.cfg.Refresh {
-		d.err = n.load(ctx, id, d)
-		d.loaded = now
+	for {
+		c.mu.Lock()
+		now := n.cfg.Now()
+		fresh := !c.loaded.IsZero() && now.Sub(c.loaded) < n.cfg.Refresh
+		if fresh || (c.loading != nil && !c.loaded.IsZero()) {
+			data, err := c.data, c.err
+			c.mu.Unlock()
+			return data, err
+		}
+		if wait := c.loading; wait != nil { // the first read is in progress
+			c.mu.Unlock()
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				return nil, notApplied(ctx.Err())
+			}
+		}
+		done := make(chan struct{})
+		c.loading = done
+		c.mu.Unlock()
+		data, err := n.load(context.WithoutCancel(ctx), id)
+		c.mu.Lock()
+		c.data, c.err, c.loaded, c.loading = data, err, now, nil
+		c.mu.Unlock()
+		close(done)
+		return data, err
 	}
-	if d.err != nil {
-		return nil, d.err
-	}
-	return d, nil
 }
 
 // load reads the incident, its promised next update and what containment
 // did to its accounts.
-func (n *Notifier) load(ctx context.Context, id int64, d *incidentData) error {
+func (n *Notifier) load(ctx context.Context, id int64) (*incidentData, error) {
 	inc, err := n.cfg.Incidents.Find(ctx, id)
 	if firebreak.ErrorCode(err) == firebreak.ENOTFOUND {
-		return rejected("incident %d does not exist", id)
+		return nil, rejected("incident %d does not exist", id)
 	} else if err != nil {
-		return notApplied(err)
+		return nil, notApplied(err)
 	}
 	next, err := n.nextUpdate(ctx, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	actions := map[string]notice.Actions{}
 	err = n.cfg.Facts.EachAccountAction(ctx, id, func(account string, kind firebreak.RunKind, a firebreak.AccountAction) {
@@ -272,10 +299,9 @@ func (n *Notifier) load(ctx context.Context, id int64, d *incidentData) error {
 		}
 	})
 	if err != nil {
-		return notApplied(err)
+		return nil, notApplied(err)
 	}
-	d.inc, d.next, d.actions = inc, next, actions
-	return nil
+	return &incidentData{inc: inc, next: next, actions: actions}, nil
 }
 
 // nextUpdate returns when the incident's next status update is promised.

@@ -52,12 +52,21 @@ func (s *AppealStore) EachAccountAction(ctx context.Context, incidentID int64, f
 // one account or ("") all of them. Notices are not actions on the account
 // (they restrict nothing and cannot be appealed) and are left out.
 func eachAction(ctx context.Context, tx *Tx, incidentID int64, account string, fn func(string, firebreak.RunKind, firebreak.AccountAction)) error {
+	runs, err := accountRuns(ctx, tx, incidentID)
+	if err != nil || len(runs) == 0 {
+		return err
+	}
+	args := []any{account, account}
+	for _, id := range runs {
+		args = append(args, id)
+	}
 	rows, err := tx.QueryContext(ctx, `
 		SELECT r.kind, r.spec, i.target, i.action, i.updated_at FROM runs r
 		JOIN run_items i ON i.id >= r.item_base AND i.id < r.item_end
-		WHERE r.incident_id = ? AND (? = '' OR i.target = ?) AND i.source = 0 AND i.state = 'confirmed'
+		WHERE (? = '' OR i.target = ?) AND i.source = 0 AND i.state = 'confirmed'
 			AND i.action NOT LIKE 'notify\_%' ESCAPE '\'
-		ORDER BY i.updated_at, i.id`, incidentID, account, account)
+			AND r.id IN (?`+strings.Repeat(", ?", len(runs)-1)+`)
+		ORDER BY i.updated_at, i.id`, args...)
 	if err != nil {
 		return err
 	}
@@ -91,6 +100,42 @@ func eachAction(ctx context.Context, tx *Tx, incidentID int64, account string, f
 		fn(target, kind, a)
 	}
 	return rows.Err()
+}
+
+// accountRuns returns the incident's runs whose plan acts on accounts with
+// something other than notices: a campaign of a million notices is not
+// read to learn what was done to anyone.
+func accountRuns(ctx context.Context, tx *Tx, incidentID int64) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, spec FROM runs WHERE incident_id = ?`, incidentID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var (
+			id   int64
+			spec []byte
+			sp   firebreak.PlanSpec
+		)
+		if err := rows.Scan(&id, &spec); err != nil {
+			return nil, err
+		}
+		if json.Unmarshal(spec, &sp) != nil {
+			out = append(out, id) // unreadable: read its items rather than miss them
+			continue
+		}
+	steps:
+		for _, st := range sp.Steps {
+			for _, a := range st.Actions {
+				if info, _ := a.Info(); !info.OnSource && info.Channel == "" {
+					out = append(out, id)
+					break steps
+				}
+			}
+		}
+	}
+	return out, rows.Err()
 }
 
 // ActedOn counts, per tier (the account's current one), the distinct
