@@ -71,11 +71,14 @@ type AccountPage struct {
 	Next     string            `json:"next,omitempty"`
 }
 
-// IncidentUpdate changes an incident; nil fields stay as they are.
+// IncidentUpdate changes an incident; nil fields stay as they are. Reason,
+// optional, says why: it goes on the timeline with the change, in the same
+// transaction.
 type IncidentUpdate struct {
 	State    *State    `json:"state,omitempty"`
 	Severity *Severity `json:"severity,omitempty"`
 	Title    *string   `json:"title,omitempty"`
+	Reason   string    `json:"reason,omitempty"`
 }
 
 // Validate checks the fields that are set; whether a state change is allowed
@@ -89,9 +92,11 @@ func (u *IncidentUpdate) Validate() error {
 	case u.Severity != nil && !slices.Contains(Severities, *u.Severity):
 		return &FieldError{Field: "severity", Reason: "must be one of " + names(Severities)}
 	case u.Title != nil:
-		return checkText("title", *u.Title, MaxTitleLen, true)
+		if err := checkText("title", *u.Title, MaxTitleLen, true); err != nil {
+			return err
+		}
 	}
-	return nil
+	return checkLongText("reason", u.Reason, false)
 }
 
 // TierMove is an operator moving one account to another tier, in any

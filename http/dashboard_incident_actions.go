@@ -1,7 +1,6 @@
 package http
 
 import (
-	"errors"
 	"fmt"
 	nethttp "net/http"
 	"net/url"
@@ -149,9 +148,8 @@ func (v tierView) Refused(account string) *incidentAction {
 }
 
 // handleStateForm changes the incident's state from the incident page:
-// state (one AllowedTransitions offers) and reason. The store's
-// state_changed entry says from what to what; a note entry by the same
-// operator carries the reason, since Update takes none.
+// state (one AllowedTransitions offers) and reason, which the store writes
+// on the timeline with the change, in one transaction.
 func (s *Server) handleStateForm(w nethttp.ResponseWriter, r *nethttp.Request) {
 	inc, ok := s.actionIncident(w, r)
 	if !ok {
@@ -159,10 +157,7 @@ func (s *Server) handleStateForm(w nethttp.ResponseWriter, r *nethttp.Request) {
 	}
 	to, reason := firebreak.State(r.PostForm.Get("state")), strings.TrimSpace(r.PostForm.Get("reason"))
 	act := &incidentAction{Kind: actionState, To: string(to), Reason: reason}
-	note := firebreak.TimelineEntry{Actor: s.actor(r), Kind: firebreak.EntryNote,
-		Message: fmt.Sprintf("Reason for the change to %s: %s", to, reason),
-		Data:    map[string]any{"state": to, "reason": reason}}
-	if err := checkStateForm(inc, to, reason, &note); err != nil {
+	if err := checkStateForm(inc, to, reason); err != nil {
 		s.refuseAction(w, r, inc.ID, act, err)
 		return
 	}
@@ -170,16 +165,8 @@ func (s *Server) handleStateForm(w nethttp.ResponseWriter, r *nethttp.Request) {
 		s.refuseAction(w, r, inc.ID, act, err)
 		return
 	}
-	if _, err := s.cfg.Incidents.Update(r.Context(), inc.ID, firebreak.IncidentUpdate{State: &to}, note.Actor); err != nil {
+	if _, err := s.cfg.Incidents.Update(r.Context(), inc.ID, firebreak.IncidentUpdate{State: &to, Reason: reason}, s.actor(r)); err != nil {
 		s.refuseAction(w, r, inc.ID, act, err)
-		return
-	}
-	if _, err := s.cfg.Incidents.AddEntry(r.Context(), inc.ID, note); err != nil {
-		// The state did change: say so on an error page, rather than
-		// show the form again as if nothing happened.
-		s.logger.Error("incident page: write the reason of a state change", "incident", inc.ID, "err", err)
-		s.pageError(w, r, firebreak.Errorf(firebreak.ErrorCode(err),
-			"The state changed to %s, but its reason could not be written on the timeline (the audit trail has it): %s", to, firebreak.ErrorMessage(err)))
 		return
 	}
 	sendTo(w, r, incidentURL(inc.ID)+"#timeline-h")
@@ -190,7 +177,7 @@ func (s *Server) handleStateForm(w nethttp.ResponseWriter, r *nethttp.Request) {
 // missing reason are bad input (every one reported at once); a move the
 // table does not allow is a conflict that names the allowed states. The
 // store checks the transition again when it writes.
-func checkStateForm(inc *firebreak.Incident, to firebreak.State, reason string, note *firebreak.TimelineEntry) error {
+func checkStateForm(inc *firebreak.Incident, to firebreak.State, reason string) error {
 	var errs fieldErrors
 	switch {
 	case to == "":
@@ -198,7 +185,7 @@ func checkStateForm(inc *firebreak.Incident, to firebreak.State, reason string, 
 	case !slices.Contains(firebreak.States, to):
 		errs = append(errs, oneOf("state", firebreak.States))
 	}
-	if fe := formReason(reason, note); fe != nil {
+	if fe := formReason(reason); fe != nil {
 		errs = append(errs, *fe)
 	}
 	if len(errs) > 0 {
@@ -218,26 +205,12 @@ func checkStateForm(inc *firebreak.Incident, to firebreak.State, reason string, 
 }
 
 // formReason checks the reason of a form: required, and the rules of
-// free text on the timeline (checkReason). note, when given, is the entry
-// the reason goes into, whose wording must fit too.
-func formReason(reason string, note *firebreak.TimelineEntry) *firebreak.FieldError {
+// free text on the timeline (checkReason).
+func formReason(reason string) *firebreak.FieldError {
 	if reason == "" {
 		return &noReason
 	}
-	if fe := checkReason(reason); fe != nil {
-		return fe
-	}
-	if note == nil {
-		return nil
-	}
-	if err := note.Validate(); err != nil {
-		var fe *firebreak.FieldError
-		if errors.As(err, &fe) {
-			return &firebreak.FieldError{Field: "reason", Reason: fe.Reason}
-		}
-		return &firebreak.FieldError{Field: "reason", Reason: firebreak.ErrorMessage(err)}
-	}
-	return nil
+	return checkReason(reason)
 }
 
 // handleMoveForm moves one account to another tier from its row on the
@@ -278,7 +251,7 @@ func checkMoveForm(move *firebreak.TierMove) error {
 	case !isTier(move.To):
 		errs = append(errs, oneOf("tier", firebreak.Tiers))
 	}
-	if fe := formReason(move.Reason, nil); fe != nil {
+	if fe := formReason(move.Reason); fe != nil {
 		errs = append(errs, *fe)
 	}
 	if len(errs) > 0 {

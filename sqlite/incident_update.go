@@ -47,6 +47,10 @@ func (s *IncidentStore) Update(ctx context.Context, id int64, upd firebreak.Inci
 			return err
 		}
 		for _, c := range changes {
+			if upd.Reason != "" {
+				c.msg += " Reason: " + upd.Reason
+				c.data["reason"] = upd.Reason
+			}
 			if err := insertEntry(ctx, tx, id, actor, c.kind, c.msg, c.data); err != nil {
 				return err
 			}

@@ -122,6 +122,16 @@ func testUpdate(t *testing.T, open Opener) {
 			t.Fatalf("refused update half-applied: %+v", stored)
 		}
 	})
+	t.Run("the reason goes on the timeline with the change", func(t *testing.T) {
+		if _, err := s.Update(ctx, inc.ID, firebreak.IncidentUpdate{State: ptr(firebreak.StateTriaged), Reason: "confirmed from AS 64500"}, "alice"); err != nil {
+			t.Fatal(err)
+		}
+		entries := timeline(t, s, inc.ID)
+		e := entries[len(entries)-1]
+		if e.Kind != firebreak.EntryStateChanged || e.Data["reason"] != "confirmed from AS 64500" || !strings.Contains(e.Message, "confirmed from AS 64500") {
+			t.Fatalf("entry = %+v, want the state change with its reason", e)
+		}
+	})
 	t.Run("reopen clears resolved_at", func(t *testing.T) {
 		for _, st := range []firebreak.State{firebreak.StateResolved, firebreak.StateTriaged} {
 			got, err = s.Update(ctx, inc.ID, firebreak.IncidentUpdate{State: ptr(st)}, "alice")
@@ -152,6 +162,7 @@ func testUpdateInvalid(t *testing.T, open Opener) {
 		{"title too long", firebreak.IncidentUpdate{Title: ptr(strings.Repeat("x", firebreak.MaxTitleLen+1))}, "alice", "title"},
 		{"no actor", firebreak.IncidentUpdate{Title: ptr("x")}, "", "actor"},
 		{"control character in actor", firebreak.IncidentUpdate{Title: ptr("x")}, "al\x00ice", "actor"},
+		{"reason too long", firebreak.IncidentUpdate{Title: ptr("x"), Reason: strings.Repeat("x", firebreak.MaxTextLen+1)}, "alice", "reason"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
