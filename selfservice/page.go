@@ -26,7 +26,7 @@ type view struct {
 	Happened  string
 	Why       string
 	Actions   []actionView
-	Todo      []string
+	Steps     []string
 	CanAppeal bool
 
 	claims Claims
@@ -58,7 +58,7 @@ func (h *Handler) lookup(ctx context.Context, token string) *view {
 	if acct == nil {
 		return v
 	}
-	v.Affected, v.Happened, v.Why, v.Todo = true, happenedWords[acct.Tier], whyWords[acct.Tier], todoWords[acct.Tier]
+	v.Affected, v.Happened, v.Why, v.Steps = true, happenedWords[acct.Tier], whyWords[acct.Tier], stepWords[acct.Tier]
 	for _, a := range acts {
 		v.Actions = append(v.Actions, actionView{Text: actionText(a), Undone: a.Undone})
 		v.CanAppeal = v.CanAppeal || !a.Undone

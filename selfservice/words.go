@@ -30,7 +30,8 @@ var whyWords = map[firebreak.Tier]string{
 	firebreak.TierTargeted:    "Your account was on the attacker's list. Nothing suggests they got in.",
 }
 
-var todoWords = map[firebreak.Tier][]string{
+// stepWords says per tier what the person should do, in order.
+var stepWords = map[firebreak.Tier][]string{
 	firebreak.TierCompromised: {
 		"Choose a new password that you use nowhere else.",
 		"Turn on two-step verification.",
