@@ -86,6 +86,8 @@ type ServeCommand struct {
 	// Desk serves the outbox, appeals, previews and communication metrics.
 	Desk     *comms.Desk
 	notifier *comms.Notifier
+	// appeals stores appeals and answers what was done to an account.
+	appeals *sqlite.AppealStore
 	// outboxChannels are the channels the outbox delivers on.
 	outboxChannels []firebreak.Channel
 

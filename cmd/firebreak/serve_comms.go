@@ -14,7 +14,6 @@ import (
 	"firebreak"
 	"firebreak/comms"
 	"firebreak/notice"
-	"firebreak/sqlite"
 )
 
 // CommsConfig is the communication part of ServeConfig.
@@ -38,8 +37,7 @@ func commsFlags(fs *flag.FlagSet, cfg *CommsConfig) {
 // openDesk creates the communication desk the dashboard and the API use;
 // openNotifier completes it once the server listens.
 func (c *ServeCommand) openDesk() {
-	appeals := sqlite.NewAppealStore(c.db)
-	c.Desk = &comms.Desk{Incidents: c.Incidents, Notices: c.Notices, Appeals: appeals, Lifter: c.Contain,
+	c.Desk = &comms.Desk{Incidents: c.Incidents, Notices: c.Notices, Appeals: c.appeals, Lifter: c.Contain,
 		Auditor: c.Audit, Status: c.Status, OnPublished: c.statusPage.invalidate}
 }
 
@@ -62,7 +60,7 @@ func (c *ServeCommand) openNotifier() error {
 	if err != nil {
 		return fmt.Errorf("notice templates: %w", err)
 	}
-	n, err := comms.New(comms.Config{Incidents: c.Incidents, Facts: sqlite.NewAppealStore(c.db), Notices: c.Notices,
+	n, err := comms.New(comms.Config{Incidents: c.Incidents, Facts: c.appeals, Notices: c.Notices,
 		Status: c.Status, Templates: set, Org: c.Config.Comms.Org, Logger: c.Logger, Channels: c.outboxChannels,
 		StatusURL: func(id int64) string { return base + "/incidents/" + strconv.FormatInt(id, 10) }})
 	if err != nil {

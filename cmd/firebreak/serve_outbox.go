@@ -84,13 +84,12 @@ func (c *ServeCommand) noticeStillDue(ctx context.Context, n firebreak.Notice) (
 	case inc.State == firebreak.StateResolved:
 		return false, "the incident was resolved", nil
 	}
-	appeals := sqlite.NewAppealStore(c.db)
-	if acct, err := appeals.AffectedAccount(ctx, n.IncidentID, n.Account); err != nil {
+	if acct, err := c.appeals.AffectedAccount(ctx, n.IncidentID, n.Account); err != nil {
 		return false, "", err
 	} else if acct == nil {
 		return false, "the incident no longer holds this account", nil
 	}
-	if lifted, err := appeals.Lifted(ctx, n.IncidentID, n.Account); err != nil {
+	if lifted, err := c.appeals.Lifted(ctx, n.IncidentID, n.Account); err != nil {
 		return false, "", err
 	} else if lifted {
 		return false, "the restriction was lifted on appeal", nil

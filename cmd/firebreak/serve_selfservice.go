@@ -28,7 +28,8 @@ func (c *ServeCommand) openSelfService() error {
 	if err != nil {
 		return err
 	}
-	appeals := sqlite.NewAppealStore(c.db)
+	c.appeals = sqlite.NewAppealStore(c.db)
+	appeals := c.appeals
 	h, err := selfservice.NewHandler(selfservice.Config{Logger: c.Logger}, tokens, c.Incidents, appeals,
 		&selfservice.Appeals{Store: appeals, Facts: appeals, Lifter: c.Contain, Auditor: c.Audit,
 			Policy: selfservice.DefaultPolicy(), Logger: c.Logger})
