@@ -11,6 +11,10 @@ import (
 	"time"
 )
 
+// AuditStatusPublished is the audit action of a published status update,
+// from the API, the dashboard or a campaign's announcement.
+const AuditStatusPublished = "status.published"
+
 // Phase is where a public status update says an incident is.
 type Phase string
 

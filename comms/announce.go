@@ -10,10 +10,6 @@ import (
 	"firebreak"
 )
 
-// AuditStatusPublished is the audit action of a status update; the same as
-// the API's, so that every published update reads alike in the trail.
-const AuditStatusPublished = "status.published"
-
 // AnnounceWait is how far ahead an announcement promises the next update
 // when no later promise stands.
 const AnnounceWait = time.Hour
@@ -46,7 +42,7 @@ func (d *Desk) Announce(ctx context.Context, p *firebreak.Plan, actor string) er
 		return err
 	}
 	u.Body = announcement(p, now)
-	rec := firebreak.AuditRecord{Time: now, Actor: actor, Action: AuditStatusPublished, Object: "status/" + strconv.FormatInt(inc.ID, 10),
+	rec := firebreak.AuditRecord{Time: now, Actor: actor, Action: firebreak.AuditStatusPublished, Object: "status/" + strconv.FormatInt(inc.ID, 10),
 		Data: firebreak.AuditData(map[string]any{"incident": inc.ID, "phase": u.Phase, "title": u.Title,
 			"plan": p.ID, "version": p.Version, "next_update_by": u.NextUpdateBy})}
 	if _, err := d.Auditor.Append(ctx, rec); err != nil {

@@ -216,7 +216,7 @@ func TestCampaignNotifiesExactlyTheSelectedTiers(t *testing.T) {
 	if ann := thread.Updates[0]; ann.PublishedAt.After(first) {
 		t.Errorf("announced at %s, after the first notice was queued at %s", ann.PublishedAt, first)
 	}
-	if !f.auditor.Has(comms.AuditStatusPublished) {
+	if !f.auditor.Has(firebreak.AuditStatusPublished) {
 		t.Error("the announcement is not in the audit trail")
 	}
 

@@ -83,7 +83,7 @@ func (s *Server) handlePublishStatusForm(w nethttp.ResponseWriter, r *nethttp.Re
 		refuse(err)
 		return
 	}
-	if err := s.audit(r, AuditStatusPublished, "status/"+strconv.FormatInt(id, 10), u); err != nil {
+	if err := s.audit(r, firebreak.AuditStatusPublished, "status/"+strconv.FormatInt(id, 10), u); err != nil {
 		refuse(err)
 		return
 	}

@@ -8,9 +8,6 @@ import (
 	"firebreak"
 )
 
-// AuditStatusPublished is the audit action of a published status update.
-const AuditStatusPublished = "status.published"
-
 // StatusUpdateRequest is the body of POST /api/v1/status-updates.
 type StatusUpdateRequest struct {
 	IncidentID   int64           `json:"incident_id"` // 0: a general notice
@@ -63,7 +60,7 @@ func (s *Server) handlePublishStatus(w nethttp.ResponseWriter, r *nethttp.Reques
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.audit(r, AuditStatusPublished, "status/"+strconv.FormatInt(req.IncidentID, 10), u); err != nil {
+	if err := s.audit(r, firebreak.AuditStatusPublished, "status/"+strconv.FormatInt(req.IncidentID, 10), u); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
