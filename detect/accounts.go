@@ -139,9 +139,17 @@ func (h *scoreHist) add(s float64) {
 // one pseudo-observation above, so that it is never 0.
 func (h *scoreHist) tail(s float64) float64 {
 	b := scoreBin(s)
-	sum := 1.0
-	for i := b; i < len(h.bins); i++ {
-		sum += h.bins[i]
+	sum := 0.0
+	if b < len(h.bins)/2 {
+		// Most scores are low: sum the short side below and subtract.
+		for i := range b {
+			sum += h.bins[i]
+		}
+		sum = h.total - sum
+	} else {
+		for i := b; i < len(h.bins); i++ {
+			sum += h.bins[i]
+		}
 	}
-	return math.Min(1, sum/(h.total+1))
+	return math.Min(1, (math.Max(sum, 0)+1)/(h.total+1))
 }

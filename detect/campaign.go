@@ -87,8 +87,10 @@ func (c *campaign) bytes() int {
 
 const tierRecSize = 56
 
-func (c *campaign) touch(now int32, t time.Time) {
+// touch marks c active at now.
+func (d *Detector) touch(c *campaign, now int32, t time.Time) {
 	c.last, c.lastT, c.active = now, t, true
+	d.anyActive = true
 }
 
 // label describes an event's fingerprint cluster for reports.
@@ -207,7 +209,7 @@ func (d *Detector) open(kind Kind, k *eventKeys, e *firebreak.Event, now int32, 
 			c.kind == KindEnumeration && kind != KindEnumeration && (spread || sameFP || sameNet):
 			c.kind = kind
 			c.logBF = math.Max(c.logBF, lbf)
-			c.touch(now, e.Time)
+			d.touch(c, now, e.Time)
 			return c
 		}
 	}
@@ -216,7 +218,7 @@ func (d *Detector) open(kind Kind, k *eventKeys, e *firebreak.Event, now int32, 
 		rate: d.pop.failRate(), fps: map[uint64]string{}, asns: map[uint32]int{}, accts: map[string]*tierRec{},
 		maxAccts: d.cfg.MaxCampaignAccounts}
 	c.flow.t = now
-	c.touch(now, e.Time)
+	d.touch(c, now, e.Time)
 	d.camps = append(d.camps, c)
 	d.prune()
 	return c
@@ -235,10 +237,12 @@ func (d *Detector) prune() {
 
 // expire resolves campaigns quiet for QuietPeriod.
 func (d *Detector) expire(now int32) {
+	d.anyActive = false
 	for _, c := range d.camps {
 		if c.active && now-c.last > d.quietMin {
 			c.active = false
 		}
+		d.anyActive = d.anyActive || c.active
 	}
 }
 
@@ -246,7 +250,7 @@ func (d *Detector) expire(now int32) {
 func (d *Detector) campaignFailure(c *campaign, k *eventKeys, e *firebreak.Event, unknown bool, now int32) {
 	c.attempts++
 	c.failures++
-	c.touch(now, e.Time)
+	d.touch(c, now, e.Time)
 	c.flow.decay(now, d.ip.halfMin)
 	c.flow.n++
 	if unknown {

@@ -20,6 +20,8 @@ type Detector struct {
 	camps               []*campaign
 	nextID              int
 	now                 int32
+	sink                uint64 // see Observe
+	anyActive           bool   // some campaign is active: source reputation is worth looking up
 	out                 []Finding
 	flow                counts  // every attempt, at the source half-life
 	minIP               float32 // distinct failing accounts that make one address significant
@@ -121,6 +123,10 @@ func (d *Detector) Observe(e *firebreak.Event, score float64) []Finding {
 	var k eventKeys
 	k.ipKey, k.prefixKey = ipKeys(e.IP)
 	k.fpKey = fingerprintKey(e)
+	ak := accountKey(e.Account)
+	// One load from each large table before any of them is used: the loads
+	// are independent, so the processor overlaps their cache misses.
+	d.sink += d.ip.slots[k.ipKey&d.ip.mask].tag ^ d.prefix.slots[k.prefixKey&d.prefix.mask].tag ^ d.acct.slots[ak&d.acct.mask].tag
 	k.ip, k.ipSlot = d.ip.get(k.ipKey, now)
 	k.prefix, k.prefixSlot = d.prefix.get(k.prefixKey, now)
 	k.fp, k.fpSlot = d.fp.get(k.fpKey, now)
@@ -128,7 +134,7 @@ func (d *Detector) Observe(e *firebreak.Event, score float64) []Finding {
 		k.asnKey = asnKey(e.ASN)
 		k.asn, k.asnSlot = d.asn.get(k.asnKey, now)
 	}
-	k.a = d.acct.get(accountKey(e.Account), now)
+	k.a = d.acct.get(ak, now)
 	d.pop.decay(now)
 	d.flow.decay(now, d.ip.halfMin)
 	d.flow.n++
@@ -298,6 +304,12 @@ func (d *Detector) travel(e *firebreak.Event, a *acctEntry, score float64, now i
 	lat, lon, t, had := a.lat, a.lon, a.succT, a.hasGeo
 	a.lat, a.lon, a.succT, a.hasGeo = float32(e.Lat), float32(e.Lon), now, true
 	if t == 0 || !had {
+		return
+	}
+	// The great-circle distance is at most the path along the meridian and
+	// then the parallel, R·(|Δφ| + |Δλ|): most successes come from where the
+	// last one did, and need no trigonometry.
+	if math.Abs(float64(lat)-e.Lat)+math.Abs(float64(lon)-e.Lon) < minTravelKm/(earthRadiusKm*math.Pi/180) {
 		return
 	}
 	km := haversine(float64(lat), float64(lon), e.Lat, e.Lon)

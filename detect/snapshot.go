@@ -133,7 +133,7 @@ func (d *Detector) SourceEvidence(ip netip.Addr, t time.Time) (logLR float64, re
 // sourceLR is SourceEvidence without the sentence: the log likelihood ratio
 // and the campaign behind it, or nil. It allocates nothing.
 func (d *Detector) sourceLR(ip netip.Addr, now int32) (logLR float64, best *campaign) {
-	if !ip.IsValid() || len(d.camps) == 0 {
+	if !ip.IsValid() || !d.anyActive {
 		return 0, nil
 	}
 	full, pfx := ipKeys(ip)
