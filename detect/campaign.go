@@ -99,10 +99,15 @@ func label(e *firebreak.Event) string {
 	if e.Agent.Browser != "" {
 		s = e.Agent.Browser + " on " + e.Agent.OS + " " + e.Agent.DeviceType
 	}
-	if e.DeviceID == "" {
-		return s + ", no device id"
+	return clientLabel(s, e.DeviceID != "")
+}
+
+// clientLabel names a client and whether it sent a device id.
+func clientLabel(client string, devID bool) string {
+	if devID {
+		return client + ", with device id"
 	}
-	return s + ", with device id"
+	return client + ", no device id"
 }
 
 func (c *campaign) addKeys(k *eventKeys, e *firebreak.Event) {
@@ -213,12 +218,17 @@ func (d *Detector) open(kind Kind, k *eventKeys, e *firebreak.Event, now int32, 
 			return c
 		}
 	}
+	return d.newCampaign(kind, now, e.Time, lbf)
+}
+
+// newCampaign opens a campaign of the kind at now.
+func (d *Detector) newCampaign(kind Kind, now int32, t time.Time, lbf float64) *campaign {
 	d.nextID++
-	c := &campaign{id: int32(d.nextID), kind: kind, first: now, firstT: e.Time, logBF: lbf,
+	c := &campaign{id: int32(d.nextID), kind: kind, first: now, firstT: t, logBF: lbf,
 		rate: d.pop.failRate(), fps: map[uint64]string{}, asns: map[uint32]int{}, accts: map[string]*tierRec{},
 		maxAccts: d.cfg.MaxCampaignAccounts}
 	c.flow.t = now
-	d.touch(c, now, e.Time)
+	d.touch(c, now, t)
 	d.camps = append(d.camps, c)
 	d.prune()
 	return c

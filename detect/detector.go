@@ -22,6 +22,8 @@ type Detector struct {
 	now                 int32
 	sink                uint64 // see Observe
 	anyActive           bool   // some campaign is active: source reputation is worth looking up
+	steps               stepUps
+	stepQueue           []pendingStepUp
 	out                 []Finding
 	flow                counts  // every attempt, at the source half-life
 	minIP               float32 // distinct failing accounts that make one address significant
@@ -119,6 +121,9 @@ func (d *Detector) Observe(e *firebreak.Event, score float64) []Finding {
 	if now > d.now {
 		d.now = now
 		d.expire(now)
+		if len(d.stepQueue) > 0 {
+			d.judgeStepUps(now)
+		}
 	}
 	var k eventKeys
 	k.ipKey, k.prefixKey = ipKeys(e.IP)
@@ -149,6 +154,9 @@ func (d *Detector) Observe(e *firebreak.Event, score float64) []Finding {
 
 func (d *Detector) failure(e *firebreak.Event, k *eventKeys, now int32) {
 	reason := e.FailureReason
+	if reason == "mfa_failed" {
+		d.stepUpFailed(k, e, now)
+	}
 	if reason == "locked" || reason == "mfa_failed" {
 		// No password was tried (locked), or it was right (mfa_failed):
 		// neither is a guess. They count as attempts only.
@@ -247,7 +255,11 @@ func (d *Detector) success(e *firebreak.Event, k *eventKeys, score float64, now 
 		own = d.scores.tail(withoutLogLR(score, math.Min(rep, maxReputationLogLR)))
 	}
 	d.scores.add(score)
+	if e.Method == "mfa" {
+		d.stepUpPassed(a, now)
+	}
 	s := d.remember(e, k, tail, own, now)
+	a.lastRing = k.ip.ring
 	d.judgeSuccess(e, k, s, now)
 }
 

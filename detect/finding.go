@@ -31,10 +31,16 @@ const (
 	// KindCampaignSuccess: a success attributed to a campaign's sources or
 	// cluster: a likely compromise.
 	KindCampaignSuccess
+	// KindCompromise: accounts taken over outside any other campaign: a
+	// risky password success whose second-factor challenge failed and was
+	// never passed (see stepup.go). It opens campaigns of its own.
+	KindCompromise
+	// KindStepUpFailed: one such account.
+	KindStepUpFailed
 )
 
 var kindNames = [...]string{"", "credential_stuffing", "password_spraying", "brute_force", "account_enumeration",
-	"impossible_travel", "success_after_burst", "campaign_success"}
+	"impossible_travel", "success_after_burst", "campaign_success", "compromise", "step_up_failed"}
 
 // String returns the wire name of the kind.
 func (k Kind) String() string {

@@ -23,12 +23,14 @@ type success struct {
 	// own is the tail share of the score without the campaign reputation
 	// the risk model got from SourceEvidence: the score's evidence that is
 	// not already the address's campaign share, which judge counts itself.
-	own  float32
-	camp int32 // campaign that claimed it; 0 none; −id: at risk in campaign id, still open to a claim
-	when time.Time
+	own   float32
+	camp  int32 // campaign that claimed it; 0 none; −id: at risk in campaign id, still open to a claim
+	when  time.Time
+	ua    string // the user agent, for a compromise campaign's clients
+	devID bool   // the login sent a device id
 }
 
-const successSize = 104
+const successSize = 120
 
 // remember puts the success in the ring and returns its slot.
 func (d *Detector) remember(e *firebreak.Event, k *eventKeys, tail, own float64, now int32) *success {
@@ -36,7 +38,7 @@ func (d *Detector) remember(e *firebreak.Event, k *eventKeys, tail, own float64,
 	d.ringNext = (i + 1) % len(d.ring)
 	s := &d.ring[i]
 	*s = success{account: e.Account, ip: e.IP, ipKey: k.ipKey, fpKey: k.fpKey, ipSlot: k.ipSlot,
-		fpSlot: k.fpSlot, t: now, tail: float32(tail), own: float32(own), when: e.Time}
+		fpSlot: k.fpSlot, t: now, tail: float32(tail), own: float32(own), when: e.Time, ua: e.UserAgent, devID: e.DeviceID != ""}
 	k.ip.ring = int32(i + 1)
 	return s
 }
@@ -114,7 +116,12 @@ func (d *Detector) atRisk(c *campaign, e *firebreak.Event, s *success, now int32
 // whose only tie to the campaign is its cluster (the address has no
 // failures of its own) goes to the at-risk tier, not the compromised one;
 // it is claimed later if its address fails on another account.
-func (d *Detector) judge(s *success, c *campaign) bool {
+func (d *Detector) judge(s *success, c *campaign) bool { return d.judgeWith(s, c, 1) }
+
+// judgeWith is judge with more evidence about the success: a likelihood
+// ratio lr (a failed second-factor challenge after it, stepup.go). Evidence
+// beyond the cluster lifts the cluster-only rule.
+func (d *Detector) judgeWith(s *success, c *campaign, lr float64) bool {
 	if s.camp > 0 || s.own > riskyTail || d.now-s.t > int32(2*d.fp.halfMin) {
 		return false
 	}
@@ -128,11 +135,11 @@ func (d *Detector) judge(s *success, c *campaign) bool {
 	} else if fp := d.fp.at(s.fpSlot, s.fpKey); fp != nil && c.kind == KindStuffing {
 		j = d.clusterOdds(ip, fp)
 	}
-	odds := j.odds * scoreLR(float64(s.own))
+	odds := j.odds * scoreLR(float64(s.own)) * lr
 	switch {
 	case odds < 1:
 		return false
-	case j.clusterOnly:
+	case j.clusterOnly && lr <= 1:
 		if s.camp != -c.id {
 			s.camp = -c.id
 			d.suspect(c, s, odds/(1+odds))

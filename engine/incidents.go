@@ -288,6 +288,7 @@ func title(c *detect.Campaign) string {
 	name := map[string]string{
 		"credential_stuffing": "Credential stuffing", "password_spraying": "Password spraying",
 		"brute_force": "Brute force", "account_enumeration": "Account enumeration",
+		"compromise": "Accounts taken over outside any campaign",
 	}[c.Kind.String()]
 	if name == "" {
 		name = c.Kind.String()

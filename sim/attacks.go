@@ -98,12 +98,12 @@ func (g *generator) stuffing(r *rand.Rand) {
 		case !e.hit:
 			g.attempt(t, g.people[e.person].account, pl, ua, "", firebreak.OutcomeFailure, rBadPassword, cStuffing, false)
 		default:
-			acct := g.people[e.person].account
-			g.attempt(t, acct, pl, ua, "", firebreak.OutcomeSuccess, rNone, cStuffing, true)
+			v, verified := e.person, false
+			g.attackerSuccess(r, v, t, pl, ua, "", cStuffing, false, false, &verified)
 			if r.Float64() < 1.0/3 { // the account is used again
 				for range 1 + r.IntN(2) {
 					t2 := t + hourNs + r.Int64N(47*hourNs)
-					g.attempt(t2, acct, g.proxyPlace(r), g.commonUA(r, t2), "", firebreak.OutcomeSuccess, rNone, cStuffing, true)
+					g.attackerSuccess(r, v, t2, g.proxyPlace(r), g.commonUA(r, t2), "", cStuffing, false, false, &verified)
 				}
 			}
 		}

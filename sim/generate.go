@@ -55,9 +55,10 @@ const (
 	rBadPassword
 	rUnknownAccount
 	rLocked
+	rMFAFailed
 )
 
-var reasonNames = [...]string{"", "bad_password", "unknown_account", "locked"}
+var reasonNames = [...]string{"", "bad_password", "unknown_account", "locked", "mfa_failed"}
 
 // generator holds one run's state.
 type generator struct {

@@ -19,9 +19,10 @@ const (
 	mPasskey
 	mToken
 	mReset
+	mMFA
 )
 
-var methodNames = [...]string{"password", "sso", "passkey", "token", "reset"}
+var methodNames = [...]string{"password", "sso", "passkey", "token", "reset", "mfa"}
 
 // device is one of a person's devices.
 type device struct {
@@ -32,8 +33,11 @@ type device struct {
 	lag     uint8 // days behind a browser release before it updates
 	method  uint8
 	noID    bool // the client never sends a device id
-	relay   bool // Safari with iCloud Private Relay
-	work    bool // an office computer, used only at the office
+	// unverified: the platform has not verified the current id (a new
+	// phone, cleared cookies) and challenges its password logins.
+	unverified bool
+	relay      bool // Safari with iCloud Private Relay
+	work       bool // an office computer, used only at the office
 }
 
 // person is one account holder.
@@ -51,6 +55,10 @@ type person struct {
 	v6        bool
 	ndev      uint8
 	devs      [3]device
+	// learned: networks (index + 1) where a client without a device id
+	// passed the platform's challenge, the last two.
+	learned   [2]int32
+	learnNext uint8
 }
 
 // office is a workplace behind one egress address.

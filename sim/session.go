@@ -178,6 +178,7 @@ func (g *generator) login(r *rand.Rand, i int, t int64, dev *device, pl place, c
 	p := &g.people[i]
 	if !dev.noID && r.Float64() < 0.003 {
 		dev.id = deviceID(r) // cookies cleared or app reinstalled
+		dev.unverified = true
 	}
 	ev := rec{t: t, account: p.account, pl: pl, method: dev.method, cohort: cohort,
 		ua: g.ua.at(dev.tmpl, dev.variant, t/secNs, int(dev.lag))}
@@ -204,6 +205,9 @@ func (g *generator) login(r *rand.Rand, i int, t int64, dev *device, pl place, c
 	}
 	ev.outcome = firebreak.OutcomeSuccess
 	g.add(ev)
+	if dev.method == mPassword && !g.recognised(p, dev, &ev) {
+		g.verifyOwner(r, p, dev, ev)
+	}
 }
 
 func (g *generator) failure(ev *rec, reason uint8) {

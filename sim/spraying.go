@@ -29,7 +29,8 @@ func (g *generator) spraying(r *rand.Rand) {
 		for j := range tries {
 			pl, ua := ips[r.IntN(len(ips))], uas[r.IntN(len(uas))]
 			if k < hits && j == tries-1 {
-				g.attempt(t, acct, pl, ua, "", firebreak.OutcomeSuccess, rNone, cSpraying, true)
+				verified := false
+				g.attackerSuccess(r, v, t, pl, ua, "", cSpraying, false, false, &verified)
 				break
 			}
 			g.attempt(t, acct, pl, ua, "", firebreak.OutcomeFailure, rBadPassword, cSpraying, false)
@@ -82,9 +83,10 @@ func (g *generator) bruteforce(r *rand.Rand) {
 		for j := range tries {
 			s := j * len(srcs) / tries // one source after the other
 			if k == 0 && j == tries-1 {
-				g.attempt(t, acct, srcs[s], uas[s], "", firebreak.OutcomeSuccess, rNone, cBruteforce, true)
+				verified := false
+				g.attackerSuccess(r, v, t, srcs[s], uas[s], "", cBruteforce, false, false, &verified)
 				t2 := t + 10*minNs + r.Int64N(50*minNs)
-				g.attempt(t2, acct, srcs[s], uas[s], "", firebreak.OutcomeSuccess, rNone, cBruteforce, true)
+				g.attackerSuccess(r, v, t2, srcs[s], uas[s], "", cBruteforce, false, false, &verified)
 				break
 			}
 			g.attempt(t, acct, srcs[s], uas[s], "", firebreak.OutcomeFailure, rBadPassword, cBruteforce, false)

@@ -22,17 +22,18 @@ func (g *generator) targetedAbroad(r *rand.Rand) {
 		pl := g.attackerPlace(r, ci, home)
 		tm := pickTmpl(r, attackerUAs, attackerUAWeights)
 		variant, lag, dev := uint8(r.IntN(6)), r.IntN(40), deviceID(r)
+		factor, verified := r.Float64() < targetedFactor, false
 		for range r.IntN(3) {
 			g.attempt(t, acct, pl, g.ua.at(tm, variant, t/secNs, lag), dev, firebreak.OutcomeFailure, rBadPassword, cTargetedAbroad, false)
 			t += 20*secNs + r.Int64N(5*minNs)
 		}
-		g.attempt(t, acct, pl, g.ua.at(tm, variant, t/secNs, lag), dev, firebreak.OutcomeSuccess, rNone, cTargetedAbroad, true)
+		g.attackerSuccess(r, v, t, pl, g.ua.at(tm, variant, t/secNs, lag), dev, cTargetedAbroad, factor, true, &verified)
 		for range 1 + r.IntN(3) {
 			t += hourNs + r.Int64N(30*hourNs)
 			if r.Float64() < 0.3 {
 				pl = g.attackerPlace(r, ci, home)
 			}
-			g.attempt(t, acct, pl, g.ua.at(tm, variant, t/secNs, lag), dev, firebreak.OutcomeSuccess, rNone, cTargetedAbroad, true)
+			g.attackerSuccess(r, v, t, pl, g.ua.at(tm, variant, t/secNs, lag), dev, cTargetedAbroad, factor, true, &verified)
 		}
 	}
 }
@@ -76,15 +77,16 @@ func (g *generator) localTakeover(r *rand.Rand) {
 			dev = deviceID(r)
 		}
 		lag := r.IntN(21)
+		factor, verified := r.Float64() < targetedFactor, false
 		pl := g.otherHomeAddress(r, p, vd, t)
 		for range r.IntN(2) {
 			g.attempt(t, p.account, pl, g.ua.at(vd.tmpl, vd.variant, t/secNs, lag), dev, firebreak.OutcomeFailure, rBadPassword, cLocalTakeover, false)
 			t += 30*secNs + r.Int64N(3*minNs)
 		}
-		g.attempt(t, p.account, pl, g.ua.at(vd.tmpl, vd.variant, t/secNs, lag), dev, firebreak.OutcomeSuccess, rNone, cLocalTakeover, true)
+		g.attackerSuccess(r, v, t, pl, g.ua.at(vd.tmpl, vd.variant, t/secNs, lag), dev, cLocalTakeover, factor, true, &verified)
 		for range 1 + r.IntN(2) {
 			t += 2*hourNs + r.Int64N(46*hourNs)
-			g.attempt(t, p.account, pl, g.ua.at(vd.tmpl, vd.variant, t/secNs, lag), dev, firebreak.OutcomeSuccess, rNone, cLocalTakeover, true)
+			g.attackerSuccess(r, v, t, pl, g.ua.at(vd.tmpl, vd.variant, t/secNs, lag), dev, cLocalTakeover, factor, true, &verified)
 		}
 	}
 }

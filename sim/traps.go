@@ -119,7 +119,7 @@ func (g *generator) newPhone(r *rand.Rand, p *person) trap {
 	if nd.tmpl == tOldIPhoneSafari {
 		nd.tmpl = tIPhoneSafari
 	}
-	nd.lag, nd.method, nd.noID = 0, old.method, old.noID
+	nd.lag, nd.method, nd.noID, nd.unverified = 0, old.method, old.noID, true
 	return trap{kind: cNewPhone, start: g.localTime(r, g.trapDay(r, 0.25, 0.9), p.home, 10, 20), newDev: nd}
 }
 

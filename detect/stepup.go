@@ -1,0 +1,176 @@
+package detect
+
+import (
+	"math"
+
+	"firebreak"
+)
+
+// Step-ups: the platform's second-factor challenge after a password
+// success, reported as an event of method "mfa" (a success) or a failure
+// with reason "mfa_failed" (a wrong code, or no code before the challenge
+// timed out). A failed challenge that no passed one follows within
+// ResolveWithin means the password worked for someone who does not hold
+// the account's second factor: the owner gives up on a challenge now and
+// then, an attacker with a stolen password almost always does.
+//
+// The evidence is weighed like everything else here:
+//
+//	odds = prior odds × LR(unresolved) × scoreLR(the password success's score)
+//
+// LR(unresolved) = 1/g, where g is the share of the population's
+// challenges left unresolved (an attacker without the factor leaves every
+// one unresolved); the decayed rate starts from a prior worth 20 challenges
+// at 5%. For an account a campaign already holds (targeted, or a success
+// tied to it by its cluster alone), the prior odds are the campaign's, as
+// for any of its successes, and the account is claimed at even odds. For
+// any other account they are 1/N, N the decayed number of challenges in
+// the population's window, and the account must reach the detector's
+// posterior odds (100:1): a single-account takeover then opens, or joins,
+// a campaign of kind compromise.
+
+// stepUps is the population's challenges, decayed like the population's
+// rates: all of them (n), and those after an unremarkable password success
+// (score outside the risky tail), passed and left unresolved. Owners' give-up
+// rate is measured on the latter, where attackers are rare, so an attack
+// does not lower the evidence it is weighed with.
+type stepUps struct {
+	t                int32
+	n, quiet, quiet0 float64 // all; unremarkable; unremarkable and unresolved
+}
+
+func (s *stepUps) decay(now int32, halfMin float64) {
+	if now > s.t {
+		if s.t != 0 {
+			f := math.Exp2(-float64(now-s.t) / halfMin)
+			s.n, s.quiet, s.quiet0 = s.n*f, s.quiet*f, s.quiet0*f
+		}
+		s.t = now
+	}
+}
+
+func (s *stepUps) add(risky, resolved bool) {
+	s.n++
+	if !risky {
+		s.quiet++
+		if !resolved {
+			s.quiet0++
+		}
+	}
+}
+
+// unresolvedRate is g, with a prior worth 20 challenges at 5%.
+func (s *stepUps) unresolvedRate() float64 { return (s.quiet0 + 1) / (s.quiet + 20) }
+
+// count is N, at least 1.
+func (s *stepUps) count() float64 { return math.Max(1, s.n) }
+
+// pendingStepUp is a failed challenge waiting for ResolveWithin to pass.
+type pendingStepUp struct {
+	acct uint64 // account key
+	t    int32  // minute of the failure
+}
+
+// stepUpFailed records a failed challenge on the account, once per
+// challenge: further wrong codes before it is resolved add nothing.
+func (d *Detector) stepUpFailed(k *eventKeys, e *firebreak.Event, now int32) {
+	a := k.a
+	if a.stepT != 0 || a.lastRing == 0 {
+		return
+	}
+	s := &d.ring[a.lastRing-1]
+	if s.account != e.Account || s.ipKey != k.ipKey || now-s.t > d.resolveMin {
+		return // no password success from this address just before
+	}
+	a.stepT, a.stepRing = now, a.lastRing
+	d.stepQueue = append(d.stepQueue, pendingStepUp{acct: a.tag, t: now})
+}
+
+// stepUpPassed resolves the account's failed challenge, if any; the
+// challenge followed the account's last success.
+func (d *Detector) stepUpPassed(a *acctEntry, now int32) {
+	d.steps.decay(now, d.pop.halfMin)
+	risky := a.lastRing > 0 && d.ring[a.lastRing-1].own <= riskyTail
+	d.steps.add(risky, true)
+	a.stepT = 0
+}
+
+// judgeStepUps judges the failed challenges that ResolveWithin left
+// unresolved.
+func (d *Detector) judgeStepUps(now int32) {
+	n := 0
+	for _, p := range d.stepQueue {
+		if now-p.t <= d.resolveMin {
+			break
+		}
+		n++
+		a := &d.acct.slots[p.acct&d.acct.mask]
+		if a.tag != p.acct || a.stepT != p.t {
+			continue // passed, or the slot went to another account
+		}
+		ring := a.stepRing
+		a.stepT = 0
+		s := &d.ring[ring-1]
+		d.steps.decay(now, d.pop.halfMin)
+		d.steps.add(s.own <= riskyTail, false)
+		if s.t >= p.t-d.resolveMin && s.t <= p.t {
+			d.unresolved(s, a, now)
+		}
+	}
+	d.stepQueue = append(d.stepQueue[:0], d.stepQueue[n:]...)
+}
+
+// unresolved weighs one unresolved challenge after success s.
+func (d *Detector) unresolved(s *success, a *acctEntry, now int32) {
+	lr := 1 / d.steps.unresolvedRate()
+	// A campaign that holds the account, or the success, weighs it first.
+	if s.camp > 0 {
+		return // already claimed
+	}
+	if c := d.live(-s.camp); c != nil && d.judgeWith(s, c, lr) {
+		return
+	}
+	for _, c := range d.camps {
+		if r := c.accts[s.account]; c.active && r != nil && c.kind != KindCompromise && d.judgeWith(s, c, lr) {
+			return
+		}
+	}
+	if s.own > riskyTail {
+		return
+	}
+	odds := lr * scoreLR(float64(s.own)) / d.steps.count()
+	c := d.compromiseCampaign(s, now, odds)
+	if c == nil {
+		return
+	}
+	c.logBF = math.Max(c.logBF, math.Log(odds))
+	if _, ok := c.fps[s.fpKey]; !ok && len(c.fps) < 256 {
+		c.fps[s.fpKey] = clientLabel(s.ua, s.devID)
+	}
+	d.claim(c, s, odds/(1+odds), -1)
+	c.addSource(s.ip)
+	d.out = append(d.out, Finding{Kind: KindStepUpFailed, Time: s.when, Campaign: c.name(),
+		Account: s.account, IP: s.ip, LogBF: math.Log(odds), Confidence: odds / (1 + odds)})
+}
+
+// compromiseCampaign returns the compromise campaign an account taken over
+// outside any other campaign joins at these odds, or nil: the active or
+// recent (MergeGap) one at even odds, as a claim joins any campaign; a new
+// one only at the detector's posterior odds (100:1), as any campaign
+// opens. Single-account takeovers are separate attackers, but one incident
+// listing them serves the responder better than one per account.
+func (d *Detector) compromiseCampaign(s *success, now int32, odds float64) *campaign {
+	if odds < 1 {
+		return nil
+	}
+	for i := len(d.camps) - 1; i >= 0; i-- {
+		if c := d.camps[i]; c.kind == KindCompromise && now-c.last <= d.mergeMin {
+			d.touch(c, now, s.when)
+			return c
+		}
+	}
+	if odds < posteriorOdds {
+		return nil
+	}
+	return d.newCampaign(KindCompromise, now, s.when, 0)
+}
