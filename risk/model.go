@@ -102,7 +102,9 @@ func (m *Model) Assess(e *firebreak.Event, r *Result) {
 	m.prefetch(f)
 	p := m.lookup(acct, e.Account)
 
-	corroborated := false
+	// A passed second factor (a success of method mfa, the platform's
+	// step-up) proves the person as a known device would.
+	corroborated := e.Method == "mfa" && e.Outcome == firebreak.OutcomeSuccess
 	if p != nil {
 		f.locate(p)
 		for h := range hierarchies {

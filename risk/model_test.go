@@ -37,6 +37,12 @@ func population(t testing.TB, n int) *risk.Model {
 	t.Helper()
 	pol := firebreak.DefaultPolicy()
 	pol.WarmUp = 1000
+	return populationWith(t, n, pol)
+}
+
+// populationWith is population under another policy.
+func populationWith(t testing.TB, n int, pol firebreak.Policy) *risk.Model {
+	t.Helper()
 	m := risk.New(risk.Config{Policy: pol})
 	rng := rand.New(rand.NewPCG(1, 2))
 	countries := []string{"NO", "SE", "DE", "US", "GB"}
@@ -244,5 +250,42 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	}
 	if _, err := restored.ReadFrom(strings.NewReader("not a snapshot at all")); err == nil {
 		t.Error("garbage snapshot: want an error")
+	}
+}
+
+// A login from a device id the account never used is challenged and, on
+// its own, never learned; a passed second factor from that device (the
+// platform's step-up, method mfa) teaches it, so the person's next login
+// from it costs less.
+func TestPassedStepUpTeachesTheDevice(t *testing.T) {
+	newDevice := func(i int) firebreak.Event {
+		e := home("alice", i)
+		e.DeviceID = "d-new-laptop" // same browser, new device id: cookies cleared
+		return e
+	}
+	// Fixed thresholds that challenge the new device and deny nothing: a
+	// denied login never teaches, whatever follows it.
+	pol := firebreak.DefaultPolicy()
+	pol.WarmUp, pol.Fixed = 1000, &firebreak.FixedThresholds{Challenge: 0.001, Deny: 1}
+	score := func(passed bool) (first risk.Result, next risk.Result) {
+		m := populationWith(t, 212, pol)
+		first, _ = assess(m, newDevice(213))
+		if passed {
+			mfa := newDevice(213)
+			mfa.Time, mfa.Method = mfa.Time.Add(30*time.Second), "mfa"
+			if r, _ := assess(m, mfa); !r.Learned {
+				t.Errorf("passed step-up: Learned = false, decision %s", r.Decision)
+			}
+		}
+		next, _ = assess(m, newDevice(214))
+		return first, next
+	}
+	first, without := score(false)
+	_, with := score(true)
+	if first.Decision == firebreak.Allow || first.Learned {
+		t.Fatalf("first login from the new device: decision %s, learned %v; want challenged and not learned", first.Decision, first.Learned)
+	}
+	if with.LogLR >= without.LogLR-1 {
+		t.Errorf("next login from the device: logLR %.2f after a passed step-up, %.2f without; want clearly lower", with.LogLR, without.LogLR)
 	}
 }
