@@ -61,7 +61,9 @@ func (r *Report) Add(e *firebreak.Event, a firebreak.Assessment) {
 	r.events++
 	r.accounts[maphash.String(r.seed, e.Account)] = struct{}{}
 	count(&r.all, a.Decision)
-	success := e.Outcome == firebreak.OutcomeSuccess
+	// A passed second factor (method mfa) answers a challenge to a login
+	// already counted at its password step; it is not another login.
+	success := e.Outcome == firebreak.OutcomeSuccess && e.Method != "mfa"
 	if success {
 		count(&r.success, a.Decision)
 	}
