@@ -182,8 +182,8 @@ func (m *Model) travelEvidence(p *profile, e *firebreak.Event, now uint32) Evide
 	if !e.HasGeo || !p.hasGeo || p.lastMin == 0 {
 		return Evidence{}
 	}
-	km, kmh, mins := travel(p, e.Lat, e.Lon, now)
-	if km < minTravelKm || kmh < impossibleKmh {
+	km, kmh, mins, impossible := travel(p, e.Lat, e.Lon, now)
+	if !impossible {
 		return Evidence{}
 	}
 	pLegit := (float64(m.pop.legitImp) + 1) / (float64(m.pop.legitAll) + 2)
@@ -195,10 +195,20 @@ func (m *Model) travelEvidence(p *profile, e *firebreak.Event, now uint32) Evide
 	return Evidence{Kind: KindTravel, LogLR: clamp(lr), Km: km, Kmh: kmh, Minutes: mins, Rate: pLegit}
 }
 
-func travel(p *profile, lat, lon float64, now uint32) (km, kmh float64, mins int) {
-	km = distance(float64(p.lat)/100, float64(p.lon)/100, lat, lon)
+// travel reports whether the move from the profile's last place to
+// (lat, lon) is impossible: at least minTravelKm at impossibleKmh or more.
+// The distance and speed are measured only then (the bound settles most
+// moves without trigonometry); otherwise they are 0.
+func travel(p *profile, lat, lon float64, now uint32) (km, kmh float64, mins int, impossible bool) {
 	mins = max(1, int(now)-int(p.lastMin))
-	return km, km / (float64(mins) / 60), mins
+	hours := float64(mins) / 60
+	need := math.Max(minTravelKm, impossibleKmh*hours)
+	plat, plon := float64(p.lat)/100, float64(p.lon)/100
+	if distanceBound(plat, plon, lat, lon) < need {
+		return 0, 0, mins, false
+	}
+	km = distance(plat, plon, lat, lon)
+	return km, km / hours, mins, km >= minTravelKm && km/hours >= impossibleKmh
 }
 
 func (m *Model) sourceEvidence(f *features, acct uint32, now uint32) Evidence {
@@ -223,11 +233,26 @@ func distance(lat1, lon1, lat2, lon2 float64) float64 {
 	if dLon > 180 {
 		dLon = 360 - dLon
 	}
+	if dLat == 0 && dLon == 0 {
+		return 0 // the same place, as most logins are: no trigonometry
+	}
 	if math.Abs(dLat) < 3 && dLon < 3 {
 		x := dLon * math.Cos((lat1+lat2)/2*math.Pi/180)
 		return kmPerDegree * math.Sqrt(x*x+dLat*dLat)
 	}
 	return haversine(lat1, lon1, lat2, lon2)
+}
+
+// distanceBound is an upper bound of distance without trigonometry: the
+// path along the meridian, then the parallel, is no shorter than the
+// great circle, nor than the flat estimate.
+func distanceBound(lat1, lon1, lat2, lon2 float64) float64 {
+	const kmPerDegree = 111.2
+	dLon := math.Abs(lon2 - lon1)
+	if dLon > 180 {
+		dLon = 360 - dLon
+	}
+	return kmPerDegree * (math.Abs(lat2-lat1) + dLon)
 }
 
 // haversine returns the great-circle distance in km.

@@ -62,18 +62,22 @@ func (m *Model) learnPlace(p *profile, e *firebreak.Event, now uint32) {
 		return
 	}
 	if p.hasGeo && p.lastMin > 0 {
-		km, kmh, mins := travel(p, e.Lat, e.Lon, now)
+		_, _, mins, impossible := travel(p, e.Lat, e.Lon, now)
 		m.pop.legitAll++
-		if km >= minTravelKm && kmh >= impossibleKmh {
+		if impossible {
 			m.pop.legitImp++
 		}
 		if m.pop.hasLast {
 			// Monte Carlo draw of the attacker's distribution: the same
 			// account and gap, but the place of the previous login anyone
 			// made.
-			km := distance(float64(p.lat)/100, float64(p.lon)/100, m.pop.lastLat, m.pop.lastLon)
+			// Impossible means at least this far; the bound settles most
+			// draws without trigonometry.
+			need := math.Max(minTravelKm, impossibleKmh*float64(mins)/60)
+			lat, lon := float64(p.lat)/100, float64(p.lon)/100
 			m.pop.attackAll++
-			if km >= minTravelKm && km/(float64(mins)/60) >= impossibleKmh {
+			if distanceBound(lat, lon, m.pop.lastLat, m.pop.lastLon) >= need &&
+				distance(lat, lon, m.pop.lastLat, m.pop.lastLon) >= need {
 				m.pop.attackImp++
 			}
 		}

@@ -102,11 +102,16 @@ func (m *Model) Assess(e *firebreak.Event, r *Result) {
 	m.prefetch(f)
 	p := m.lookup(acct, e.Account)
 
-	// A passed second factor (a success of method mfa, the platform's
-	// step-up) proves the person as a known device would.
-	corroborated := e.Method == "mfa" && e.Outcome == firebreak.OutcomeSuccess
+	corroborated := false
 	if p != nil {
 		f.locate(p)
+		// A passed second factor (a success of method mfa, the platform's
+		// step-up) vouches for a new device on a network the account
+		// uses, as a known device would. It does not make a foreign
+		// network familiar: an attacker may hold the factor too.
+		if e.Method == "mfa" && e.Outcome == firebreak.OutcomeSuccess && f.idx[lvASN] >= 0 {
+			corroborated = true
+		}
 		for h := range hierarchies {
 			ev := m.hierarchyEvidence(p, f, h)
 			// A known device vouches for an otherwise new login. (A known
