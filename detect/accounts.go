@@ -16,16 +16,15 @@ type acctEntry struct {
 	lat    float32
 	lon    float32
 	camp   int32 // brute-force campaign index + 1
-	// lastRing is the ring slot + 1 of the account's last success;
-	// stepT and stepRing the minute of a failed challenge not yet resolved
-	// and the success it followed.
-	lastRing, stepT, stepRing int32
-	failU                     bool // the pending failure named an unknown account
-	hasASN                    bool
-	hasGeo                    bool
+	// lastRing is the ring slot + 1 of the account's last success; stepT
+	// the minute of a failed challenge not yet resolved, 0 none.
+	lastRing, stepT int32
+	failU           bool // the pending failure named an unknown account
+	hasASN          bool
+	hasGeo          bool
 }
 
-const acctSize = 88
+const acctSize = 80
 
 // accounts is a direct-mapped table of accounts.
 type accounts struct {

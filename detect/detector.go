@@ -313,7 +313,7 @@ func (d *Detector) travel(e *firebreak.Event, a *acctEntry, score float64, now i
 	if !e.HasGeo {
 		return
 	}
-	lat, lon, t, had := a.lat, a.lon, a.succT, a.hasGeo
+	lat, lon, t, had := float64(a.lat), float64(a.lon), a.succT, a.hasGeo
 	a.lat, a.lon, a.succT, a.hasGeo = float32(e.Lat), float32(e.Lon), now, true
 	if t == 0 || !had {
 		return
@@ -321,10 +321,10 @@ func (d *Detector) travel(e *firebreak.Event, a *acctEntry, score float64, now i
 	// The great-circle distance is at most the path along the meridian and
 	// then the parallel, R·(|Δφ| + |Δλ|): most successes come from where the
 	// last one did, and need no trigonometry.
-	if math.Abs(float64(lat)-e.Lat)+math.Abs(float64(lon)-e.Lon) < minTravelKm/(earthRadiusKm*math.Pi/180) {
+	if math.Abs(lat-e.Lat)+math.Abs(lon-e.Lon) < minTravelKm/(earthRadiusKm*math.Pi/180) {
 		return
 	}
-	km := haversine(float64(lat), float64(lon), e.Lat, e.Lon)
+	km := haversine(lat, lon, e.Lat, e.Lon)
 	hours := math.Max(float64(now-t), 1) / 60
 	if km < minTravelKm || km/hours < impossibleKmh {
 		return

@@ -3,6 +3,7 @@ package detect
 import (
 	"math"
 	"testing"
+	"unsafe"
 )
 
 // withoutLogLR takes evidence out of a score: the campaign reputation the
@@ -17,5 +18,21 @@ func TestWithoutLogLR(t *testing.T) {
 	}
 	if got := withoutLogLR(1, 2); !(got > 0.99 && got < 1) {
 		t.Errorf("withoutLogLR(1, 2) = %g, want a finite score just below 1", got)
+	}
+}
+
+// The sizes BytesUsed reports are the real ones.
+func TestEntrySizes(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		got, want uintptr
+	}{
+		{"acctEntry", unsafe.Sizeof(acctEntry{}), acctSize},
+		{"entry", unsafe.Sizeof(entry{}), entrySize},
+		{"success", unsafe.Sizeof(success{}), successSize},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s is %d bytes, the constant says %d", c.name, c.got, c.want)
+		}
 	}
 }

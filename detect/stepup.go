@@ -69,6 +69,7 @@ func (s *stepUps) count() float64 { return math.Max(1, s.n) }
 type pendingStepUp struct {
 	acct uint64 // account key
 	t    int32  // minute of the failure
+	ring int32  // ring slot + 1 of the success it followed
 }
 
 // stepUpFailed records a failed challenge on the account, once per
@@ -82,8 +83,8 @@ func (d *Detector) stepUpFailed(k *eventKeys, e *firebreak.Event, now int32) {
 	if s.account != e.Account || s.ipKey != k.ipKey || now-s.t > d.resolveMin {
 		return // no password success from this address just before
 	}
-	a.stepT, a.stepRing = now, a.lastRing
-	d.stepQueue = append(d.stepQueue, pendingStepUp{acct: a.tag, t: now})
+	a.stepT = now
+	d.stepQueue = append(d.stepQueue, pendingStepUp{acct: a.tag, t: now, ring: a.lastRing})
 }
 
 // stepUpPassed resolves the account's failed challenge, if any; the
@@ -108,9 +109,8 @@ func (d *Detector) judgeStepUps(now int32) {
 		if a.tag != p.acct || a.stepT != p.t {
 			continue // passed, or the slot went to another account
 		}
-		ring := a.stepRing
 		a.stepT = 0
-		s := &d.ring[ring-1]
+		s := &d.ring[p.ring-1]
 		d.steps.decay(now, d.pop.halfMin)
 		d.steps.add(s.own <= riskyTail, false)
 		if s.t >= p.t-d.resolveMin && s.t <= p.t {

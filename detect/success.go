@@ -30,7 +30,7 @@ type success struct {
 	devID bool   // the login sent a device id
 }
 
-const successSize = 120
+const successSize = 128
 
 // remember puts the success in the ring and returns its slot.
 func (d *Detector) remember(e *firebreak.Event, k *eventKeys, tail, own float64, now int32) *success {
@@ -131,7 +131,7 @@ func (d *Detector) judgeWith(s *success, c *campaign, lr float64) bool {
 	}
 	var j judgement
 	if ip.camp == c.id {
-		j = d.addressOdds(ip)
+		j = d.addressOdds(ip, s)
 	} else if fp := d.fp.at(s.fpSlot, s.fpKey); fp != nil && c.kind == KindStuffing {
 		j = d.clusterOdds(ip, fp)
 	}
@@ -158,13 +158,20 @@ type judgement struct {
 	clusterOnly bool    // nothing but the cluster ties the success to the campaign
 }
 
-// addressOdds: the campaign's failed attempts at the address (a typo its
-// owner's success resolved is not the campaign's), a HitRate of which would
+// addressOdds: the campaign's failed attempts at the address on other
+// accounts (a typo its owner's success resolved is not the campaign's, and
+// neither is the account's own failure there: a stuffing tool tries an
+// account once, an owner fails and then gets in), a HitRate of which would
 // succeed, against everyone else's successes there (the one judged left
 // out). An address with no other success is the campaign's alone: the odds
 // are its attempts there.
-func (d *Detector) addressOdds(ip *entry) judgement {
-	a := math.Min(float64(ip.c.ca), float64(ip.c.k))
+func (d *Detector) addressOdds(ip *entry, s *success) judgement {
+	k := float64(ip.c.k)
+	key := accountKey(s.account)
+	if a := &d.acct.slots[key&d.acct.mask]; a.tag == key && a.failT != 0 && a.failIP == s.ipKey {
+		k -= math.Exp2(-float64(d.now-a.failT) / d.ip.halfMin)
+	}
+	a := math.Max(0, math.Min(float64(ip.c.ca), k))
 	others := math.Max(float64(ip.c.s)-1, 0)
 	return judgement{odds: a * d.cfg.HitRate / (others + d.cfg.HitRate), share: a / float64(ip.c.n)}
 }

@@ -68,6 +68,20 @@ func TestClusterAloneIsAtRisk(t *testing.T) {
 	}
 }
 
+// An owner who fails from an address in the campaign's cluster and gets in
+// from it later is not the campaign's hit: a stuffing tool tries an account
+// once, so the account's own failure there is no evidence that the campaign
+// has its password.
+func TestOwnFailureAtAddressIsNotCampaignEvidence(t *testing.T) {
+	d := detect.New(detect.Config{})
+	at := stuffing(t, d)
+	d.Observe(attacker(at, "w0520", "192.0.2.99", false), 0)
+	d.Observe(attacker(at.Add(20*time.Minute), "w0520", "192.0.2.99", true), 0.99)
+	if tier, why := tierOf(d, "w0520"); tier == detect.TierCompromised {
+		t.Fatalf("tier = %s (%q), want below compromised: the only failure at the address was the account's own", tier, why)
+	}
+}
+
 // A risky success from an address the campaign used, with no other success
 // there, is the campaign's.
 func TestCampaignAddressSuccessIsCompromised(t *testing.T) {
