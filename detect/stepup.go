@@ -131,7 +131,7 @@ func (d *Detector) unresolved(s *success, a *acctEntry, now int32) {
 		return
 	}
 	for _, c := range d.camps {
-		if r := c.accts[s.account]; c.active && r != nil && c.kind != KindCompromise && d.judgeWith(s, c, lr) {
+		if r := c.accts[s.account]; c.active && (r != nil || c.kind == KindStuffing) && c.kind != KindCompromise && d.judgeWith(s, c, lr) {
 			return
 		}
 	}

@@ -23,12 +23,17 @@ func stepUp(at time.Time, acct, ip string, passed bool) *firebreak.Event {
 // challenged warms the detector and lets 200 owners pass a challenge after
 // an unremarkable login, so that owners' give-up rate is established.
 func challenged(d *detect.Detector) time.Time {
-	at := warm(d)
+	return ownersPass(d, warm(d), 30*time.Second)
+}
+
+// ownersPass lets 200 owners pass a challenge after an unremarkable login,
+// one every step from at, and returns the time after.
+func ownersPass(d *detect.Detector, at time.Time, step time.Duration) time.Time {
 	for i := range 200 {
 		acct, ip := fmt.Sprintf("w%04d", i), fmt.Sprintf("10.%d.%d.1", i/200, i%200)
 		d.Observe(login(at, acct, ip, true), 0)
-		d.Observe(stepUp(at.Add(20*time.Second), acct, ip, true), 0)
-		at = at.Add(30 * time.Second)
+		d.Observe(stepUp(at.Add(step/2), acct, ip, true), 0)
+		at = at.Add(step)
 	}
 	return at
 }
@@ -98,6 +103,25 @@ func TestUnresolvedStepUpClaimsForCampaign(t *testing.T) {
 	d.Observe(f, 0.99)
 	d.Observe(login(at.Add(30*time.Minute), "w0001", "10.0.1.1", true), 0)
 	if tier, why := tierOf(d, "w0500"); tier != detect.TierCompromised {
+		t.Fatalf("after an unresolved challenge: tier %s (%q), want compromised in the stuffing campaign", tier, why)
+	}
+}
+
+// A hit the risk model found unremarkable is not claimed on the cluster
+// alone; when its challenge then fails and is never passed, the stuffing
+// campaign weighs it with that evidence and claims it.
+func TestUnresolvedStepUpClaimsUnremarkableHit(t *testing.T) {
+	d := detect.New(detect.Config{})
+	at := ownersPass(d, stuffing(t, d), time.Second)
+	d.Observe(attacker(at, "w0530", "192.0.2.130", true), 0)
+	if tier, _ := tierOf(d, "w0530"); tier != detect.TierNone {
+		t.Fatalf("an unremarkable success: tier %s, want none", tier)
+	}
+	f := attacker(at.Add(time.Minute), "w0530", "192.0.2.130", false)
+	f.Method, f.FailureReason = "mfa", "mfa_failed"
+	d.Observe(f, 0)
+	d.Observe(login(at.Add(17*time.Minute), "w0001", "10.0.1.1", true), 0)
+	if tier, why := tierOf(d, "w0530"); tier != detect.TierCompromised {
 		t.Fatalf("after an unresolved challenge: tier %s (%q), want compromised in the stuffing campaign", tier, why)
 	}
 }

@@ -122,7 +122,7 @@ func (d *Detector) judge(s *success, c *campaign) bool { return d.judgeWith(s, c
 // ratio lr (a failed second-factor challenge after it, stepup.go). Evidence
 // beyond the cluster lifts the cluster-only rule.
 func (d *Detector) judgeWith(s *success, c *campaign, lr float64) bool {
-	if s.camp > 0 || s.own > riskyTail || d.now-s.t > int32(2*d.fp.halfMin) {
+	if s.camp > 0 || (s.own > riskyTail && lr <= 1) || d.now-s.t > int32(2*d.fp.halfMin) {
 		return false
 	}
 	ip := d.ip.at(s.ipSlot, s.ipKey)
