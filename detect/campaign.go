@@ -37,13 +37,14 @@ func (t Tier) String() string {
 // tierRec is one account's place in a campaign.
 type tierRec struct {
 	tier     Tier
+	why      uint8 // for at_risk: whyTargeted or whyCluster; for compromised: whyStepUp or not
 	attempts int32
 	first    int32
 	last     int32
 	conf     float32
 	tail     float32 // score tail share of the deciding success
 	share    float32 // campaign share of the address's attempts, or -1
-	why      uint8   // for at_risk: whyTargeted or whyCluster
+	g        float32 // for whyStepUp: the owners' share of unresolved challenges
 	ip       netip.Addr
 }
 
@@ -51,6 +52,7 @@ type tierRec struct {
 const (
 	whyTargeted uint8 = iota // targeted, then a risky success
 	whyCluster               // a risky success tied to the campaign by its cluster alone
+	whyStepUp                // compromised: the success's challenge failed and was never passed
 )
 
 // campaign is the live state behind a Campaign.

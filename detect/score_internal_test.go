@@ -30,6 +30,7 @@ func TestEntrySizes(t *testing.T) {
 		{"acctEntry", unsafe.Sizeof(acctEntry{}), acctSize},
 		{"entry", unsafe.Sizeof(entry{}), entrySize},
 		{"success", unsafe.Sizeof(success{}), successSize},
+		{"tierRec", unsafe.Sizeof(tierRec{}), tierRecSize},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s is %d bytes, the constant says %d", c.name, c.got, c.want)

@@ -98,6 +98,13 @@ func (c *campaign) snapshot() Campaign {
 func (r *tierRec) evidence(c *campaign) string {
 	switch r.tier {
 	case TierCompromised:
+		if r.why == whyStepUp {
+			s := fmt.Sprintf("success from %s scored in the top %.2g%% of successes", r.ip, 100*r.tail)
+			if c.kind != KindCompromise {
+				s += ", in a client cluster this campaign is using"
+			}
+			return s + fmt.Sprintf("; its second-factor challenge failed and was never passed (owners leave %.1f%% of challenges unresolved)", 100*r.g)
+		}
 		s := fmt.Sprintf("success from %s", r.ip)
 		if r.share >= 0 {
 			s += fmt.Sprintf(", an address where %.0f%% of recent attempts were this campaign's", 100*r.share)

@@ -148,9 +148,18 @@ func (d *Detector) unresolved(s *success, a *acctEntry, now int32) {
 		c.fps[s.fpKey] = clientLabel(s.ua, s.devID)
 	}
 	d.claim(c, s, odds/(1+odds), -1)
+	d.stepUpEvidence(c, s.account, lr)
 	c.addSource(s.ip)
 	d.out = append(d.out, Finding{Kind: KindStepUpFailed, Time: s.when, Campaign: c.name(),
 		Account: s.account, IP: s.ip, LogBF: math.Log(odds), Confidence: odds / (1 + odds)})
+}
+
+// stepUpEvidence records that the account's claim rests on an unresolved
+// challenge weighed with likelihood ratio lr = 1/g.
+func (d *Detector) stepUpEvidence(c *campaign, acct string, lr float64) {
+	if r := c.accts[acct]; r != nil && r.tier == TierCompromised {
+		r.why, r.g = whyStepUp, float32(1/lr)
+	}
 }
 
 // compromiseCampaign returns the compromise campaign an account taken over

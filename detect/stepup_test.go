@@ -2,6 +2,7 @@ package detect_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,6 +85,9 @@ func TestUnresolvedStepUpIsCompromise(t *testing.T) {
 	cs := d.Campaigns()
 	if len(cs) != 1 || cs[0].Compromised != 1 {
 		t.Fatalf("campaigns = %s, want one compromise campaign with one account", kindOf(cs))
+	}
+	if why := cs[0].Accounts[0].Evidence; !strings.Contains(why, "second-factor challenge failed and was never passed") || !strings.Contains(why, "203.0.113.5") {
+		t.Errorf("evidence = %q, want the address and the unresolved challenge named", why)
 	}
 }
 

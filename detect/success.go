@@ -147,6 +147,9 @@ func (d *Detector) judgeWith(s *success, c *campaign, lr float64) bool {
 		return false
 	}
 	d.claim(c, s, odds/(1+odds), j.share)
+	if lr > 1 {
+		d.stepUpEvidence(c, s.account, lr)
+	}
 	return true
 }
 

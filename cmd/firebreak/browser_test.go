@@ -151,7 +151,7 @@ func TestBrowserWalksThroughAnIncident(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"Credential stuffing", "compromised", "targeted", "Timeline", "Containment"} {
+	for _, want := range []string{inc.Title, "compromised", "targeted", "Timeline", "Containment"} {
 		if !strings.Contains(pages["incident"], want) {
 			t.Errorf("incident page does not show %q", want)
 		}
