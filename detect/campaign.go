@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"firebreak"
 )
@@ -96,20 +97,24 @@ func (d *Detector) touch(c *campaign, now int32, t time.Time) {
 }
 
 // label describes an event's fingerprint cluster for reports.
+// It fits an incident source's value (firebreak.MaxShortField bytes): a
+// raw user agent, used when none was parsed, is cut at a character.
 func label(e *firebreak.Event) string {
 	s := e.UserAgent
 	if e.Agent.Browser != "" {
 		s = e.Agent.Browser + " on " + e.Agent.OS + " " + e.Agent.DeviceType
 	}
-	return clientLabel(s, e.DeviceID != "")
-}
-
-// clientLabel names a client and whether it sent a device id.
-func clientLabel(client string, devID bool) string {
-	if devID {
-		return client + ", with device id"
+	suffix := ", with device id"
+	if e.DeviceID == "" {
+		suffix = ", no device id"
 	}
-	return client + ", no device id"
+	if n := firebreak.MaxShortField - len(suffix); len(s) > n {
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s = s[:n]
+	}
+	return s + suffix
 }
 
 func (c *campaign) addKeys(k *eventKeys, e *firebreak.Event) {

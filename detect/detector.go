@@ -94,6 +94,7 @@ func New(cfg Config) *Detector {
 func (d *Detector) BytesUsed() int {
 	n := d.ip.bytes() + d.prefix.bytes() + d.asn.bytes() + d.fp.bytes()
 	n += len(d.acct.slots)*acctSize + len(d.ring)*successSize + len(d.scores.bins)*8
+	n += cap(d.stepQueue) * pendingSize
 	for _, c := range d.camps {
 		n += c.bytes()
 	}

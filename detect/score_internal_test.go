@@ -2,8 +2,12 @@ package detect
 
 import (
 	"math"
+	"strings"
 	"testing"
+	"unicode/utf8"
 	"unsafe"
+
+	"firebreak"
 )
 
 // withoutLogLR takes evidence out of a score: the campaign reputation the
@@ -31,9 +35,24 @@ func TestEntrySizes(t *testing.T) {
 		{"entry", unsafe.Sizeof(entry{}), entrySize},
 		{"success", unsafe.Sizeof(success{}), successSize},
 		{"tierRec", unsafe.Sizeof(tierRec{}), tierRecSize},
+		{"pendingStepUp", unsafe.Sizeof(pendingStepUp{}), pendingSize},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s is %d bytes, the constant says %d", c.name, c.got, c.want)
+		}
+	}
+}
+
+// A client label fits an incident source's value, even for a long user
+// agent nobody parsed, and is cut at a character, not inside one.
+func TestLabelFitsASource(t *testing.T) {
+	for _, ua := range []string{strings.Repeat("é", 300), "Mozilla/5.0 " + strings.Repeat("x", 200), "curl/8.5"} {
+		for _, dev := range []string{"", "d-1"} {
+			l := label(&firebreak.Event{UserAgent: ua, DeviceID: dev})
+			src := firebreak.IncidentSource{Kind: firebreak.SourceFingerprint, Value: l}
+			if err := src.Validate(); err != nil || !utf8.ValidString(l) {
+				t.Errorf("label of %.20q… = %q (%d bytes): %v", ua, l, len(l), err)
+			}
 		}
 	}
 }

@@ -67,16 +67,21 @@ func (s *stepUps) count() float64 { return math.Max(1, s.n) }
 
 // pendingStepUp is a failed challenge waiting for ResolveWithin to pass.
 type pendingStepUp struct {
-	acct uint64 // account key
-	t    int32  // minute of the failure
-	ring int32  // ring slot + 1 of the success it followed
+	acct   uint64 // account key
+	t      int32  // minute of the failure
+	ring   int32  // ring slot + 1 of the success it followed
+	client string // the client's label, for a compromise campaign
 }
+
+const pendingSize = 32 // acct 8, t and ring 8, client 16
 
 // stepUpFailed records a failed challenge on the account, once per
 // challenge: further wrong codes before it is resolved add nothing.
 func (d *Detector) stepUpFailed(k *eventKeys, e *firebreak.Event, now int32) {
 	a := k.a
-	if a.stepT != 0 || a.lastRing == 0 {
+	// The queue holds no more challenges than the ring holds successes: a
+	// challenge whose success has left the ring cannot be judged anyway.
+	if a.stepT != 0 || a.lastRing == 0 || len(d.stepQueue) >= len(d.ring) {
 		return
 	}
 	s := &d.ring[a.lastRing-1]
@@ -84,7 +89,7 @@ func (d *Detector) stepUpFailed(k *eventKeys, e *firebreak.Event, now int32) {
 		return // no password success from this address just before
 	}
 	a.stepT = now
-	d.stepQueue = append(d.stepQueue, pendingStepUp{acct: a.tag, t: now, ring: a.lastRing})
+	d.stepQueue = append(d.stepQueue, pendingStepUp{acct: a.tag, t: now, ring: a.lastRing, client: label(e)})
 }
 
 // stepUpPassed resolves the account's failed challenge, if any; the
@@ -114,14 +119,15 @@ func (d *Detector) judgeStepUps(now int32) {
 		d.steps.decay(now, d.pop.halfMin)
 		d.steps.add(s.own <= riskyTail, false)
 		if s.t >= p.t-d.resolveMin && s.t <= p.t {
-			d.unresolved(s, a, now)
+			d.unresolved(s, p.client, now)
 		}
 	}
 	d.stepQueue = append(d.stepQueue[:0], d.stepQueue[n:]...)
 }
 
-// unresolved weighs one unresolved challenge after success s.
-func (d *Detector) unresolved(s *success, a *acctEntry, now int32) {
+// unresolved weighs one unresolved challenge after success s, from the
+// client labelled client.
+func (d *Detector) unresolved(s *success, client string, now int32) {
 	lr := 1 / d.steps.unresolvedRate()
 	// A campaign that holds the account, or the success, weighs it first.
 	if s.camp > 0 {
@@ -145,7 +151,7 @@ func (d *Detector) unresolved(s *success, a *acctEntry, now int32) {
 	}
 	c.logBF = math.Max(c.logBF, math.Log(odds))
 	if _, ok := c.fps[s.fpKey]; !ok && len(c.fps) < 256 {
-		c.fps[s.fpKey] = clientLabel(s.ua, s.devID)
+		c.fps[s.fpKey] = client
 	}
 	d.claim(c, s, odds/(1+odds), -1)
 	d.stepUpEvidence(c, s.account, lr)

@@ -23,14 +23,12 @@ type success struct {
 	// own is the tail share of the score without the campaign reputation
 	// the risk model got from SourceEvidence: the score's evidence that is
 	// not already the address's campaign share, which judge counts itself.
-	own   float32
-	camp  int32 // campaign that claimed it; 0 none; −id: at risk in campaign id, still open to a claim
-	when  time.Time
-	ua    string // the user agent, for a compromise campaign's clients
-	devID bool   // the login sent a device id
+	own  float32
+	camp int32 // campaign that claimed it; 0 none; −id: at risk in campaign id, still open to a claim
+	when time.Time
 }
 
-const successSize = 128
+const successSize = 104
 
 // remember puts the success in the ring and returns its slot.
 func (d *Detector) remember(e *firebreak.Event, k *eventKeys, tail, own float64, now int32) *success {
@@ -38,7 +36,7 @@ func (d *Detector) remember(e *firebreak.Event, k *eventKeys, tail, own float64,
 	d.ringNext = (i + 1) % len(d.ring)
 	s := &d.ring[i]
 	*s = success{account: e.Account, ip: e.IP, ipKey: k.ipKey, fpKey: k.fpKey, ipSlot: k.ipSlot,
-		fpSlot: k.fpSlot, t: now, tail: float32(tail), own: float32(own), when: e.Time, ua: e.UserAgent, devID: e.DeviceID != ""}
+		fpSlot: k.fpSlot, t: now, tail: float32(tail), own: float32(own), when: e.Time}
 	k.ip.ring = int32(i + 1)
 	return s
 }

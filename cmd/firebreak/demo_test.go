@@ -94,6 +94,11 @@ func TestDemoSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo: %v\nstderr:\n%s", err, stderr.String())
 	}
+	// Nothing along the way may have failed quietly: an incident the store
+	// refused, a notice that could not be queued.
+	if log := stderr.String(); strings.Contains(log, "level=ERROR") {
+		t.Errorf("the demo logged errors:\n%s", log)
+	}
 }
 
 // demoPlan waits for the demo to finish playing and returns the number of
