@@ -18,16 +18,17 @@ import (
 //
 //	odds = prior odds × LR(unresolved) × scoreLR(the password success's score)
 //
-// LR(unresolved) = 1/g, where g is the share of the population's
-// challenges left unresolved (an attacker without the factor leaves every
-// one unresolved); the decayed rate starts from a prior worth 20 challenges
-// at 5%. For an account a campaign already holds (targeted, or a success
-// tied to it by its cluster alone), the prior odds are the campaign's, as
-// for any of its successes, and the account is claimed at even odds. For
-// any other account they are 1/N, N the decayed number of challenges in
-// the population's window, and the account must reach the detector's
-// posterior odds (100:1): a single-account takeover then opens, or joins,
-// a campaign of kind compromise.
+// LR(unresolved) = 1/g, where g is the owners' share of challenges left
+// unresolved (an attacker without the factor leaves every one unresolved),
+// measured on challenges after unremarkable logins, from a prior worth 20
+// challenges at 5%. For an account a campaign already holds (targeted, or
+// a success tied to it by its cluster alone), and for any success while a
+// stuffing campaign is active, the prior odds are the campaign's, as for
+// any of its successes, and the account is claimed at even odds. For any
+// other account they are 1/N, N the decayed number of challenges in the
+// population's window: a risky success at even odds joins the active or
+// recent compromise campaign, and opens a new one only at the detector's
+// posterior odds (100:1). docs/detection.md, "Step-ups".
 
 // stepUps is the population's challenges, decayed like the population's
 // rates: all of them (n), and those after an unremarkable password success
@@ -116,11 +117,12 @@ func (d *Detector) judgeStepUps(now int32) {
 		}
 		a.stepT = 0
 		s := &d.ring[p.ring-1]
+		if s.t < p.t-d.resolveMin || s.t > p.t || accountKey(s.account) != p.acct {
+			continue // the success has left the ring
+		}
 		d.steps.decay(now, d.pop.halfMin)
 		d.steps.add(s.own <= riskyTail, false)
-		if s.t >= p.t-d.resolveMin && s.t <= p.t {
-			d.unresolved(s, p.client, now)
-		}
+		d.unresolved(s, p.client, now)
 	}
 	d.stepQueue = append(d.stepQueue[:0], d.stepQueue[n:]...)
 }
