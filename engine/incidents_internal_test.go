@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"log/slog"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,5 +64,20 @@ func TestIncidentSyncGivesUpOnInvalid(t *testing.T) {
 	}
 	if creates != 1 {
 		t.Errorf("creates = %d, want 1", creates)
+	}
+}
+
+// A compromise incident says what its accounts have in common, not the
+// attempt and success-rate figures of an attack campaign.
+func TestCompromiseIncidentWords(t *testing.T) {
+	c := &detect.Campaign{ID: "C4", Kind: detect.KindCompromise, Compromised: 3, SourceIPs: 3, Attempts: 3, Successes: 3}
+	if got := title(c); got != "Accounts taken over outside any campaign (detection campaign C4)" {
+		t.Errorf("title = %q", got)
+	}
+	if got := summary(c); !strings.Contains(got, "3 account(s) whose password worked for someone who then failed the second factor") {
+		t.Errorf("summary = %q, want the accounts and the unresolved second factor named", got)
+	}
+	if got := firebreak.IncidentKind(c.Kind.String()); !slices.Contains(firebreak.IncidentKinds, got) {
+		t.Errorf("campaign kind %q is not an incident kind", got)
 	}
 }
