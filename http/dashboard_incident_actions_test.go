@@ -109,6 +109,30 @@ func (f *actionPages) lastEntries(t *testing.T, n int) []firebreak.TimelineEntry
 	return entries[len(entries)-n:]
 }
 
+// refusal is a post the page must refuse, and what it must say.
+type refusal struct {
+	name, who, target string
+	noCSRF            bool
+	status            int
+	want              string
+}
+
+// refused posts form for each refusal and checks the status, the message
+// and that nothing in the store changed.
+func (f *actionPages) refused(t *testing.T, form url.Values, refusals []refusal) {
+	t.Helper()
+	for _, tt := range refusals {
+		t.Run(tt.name, func(t *testing.T) {
+			before := f.snapshot(t)
+			body := checkPage(t, f.post(tt.who, tt.target, form, tt.noCSRF), tt.status)
+			containsAll(t, body, tt.want)
+			if after := f.snapshot(t); after != before {
+				t.Errorf("refused post changed %+v to %+v", before, after)
+			}
+		})
+	}
+}
+
 // section returns the part of body from the first from to the next to.
 func section(t *testing.T, body, from, to string) string {
 	t.Helper()
@@ -212,27 +236,12 @@ func TestIncidentStateFormRefused(t *testing.T) {
 		containsAll(t, section(t, body, `id="state"`, "</section>"),
 			"field state: cannot move from resolved to contained; allowed from resolved: triaged", `<option value="triaged">triaged</option></select>`)
 	})
-	refusals := []struct {
-		name, who, target string
-		noCSRF            bool
-		status            int
-		want              string
-	}{
+	f.refused(t, url.Values{"state": {"triaged"}, "reason": {"reopen"}}, []refusal{
 		{"unknown incident", "alice", "/incidents/99/state", false, 404, "Incident 99 not found."},
 		{"bad incident id", "alice", "/incidents/x/state", false, 400, "id: must be a positive integer"},
 		{"viewer", "vera", f.url("/state"), false, 403, "This needs the responder role; vera has the viewer role."},
 		{"missing CSRF", "alice", f.url("/state"), true, 403, "The CSRF token is missing or wrong"},
-	}
-	for _, tt := range refusals {
-		t.Run(tt.name, func(t *testing.T) {
-			before := f.snapshot(t)
-			body := checkPage(t, f.post(tt.who, tt.target, url.Values{"state": {"triaged"}, "reason": {"reopen"}}, tt.noCSRF), tt.status)
-			containsAll(t, body, tt.want)
-			if after := f.snapshot(t); after != before {
-				t.Errorf("refused post changed %+v to %+v", before, after)
-			}
-		})
-	}
+	})
 	t.Run("audit trail down", func(t *testing.T) {
 		f.audit.fail(errors.New("disk full"))
 		defer f.audit.fail(nil)
@@ -333,27 +342,12 @@ func TestIncidentMoveFormRefused(t *testing.T) {
 		body := checkPage(t, f.post("alice", f.url("/accounts/nobody/move"), url.Values{"tier": {"targeted"}}, false), 400)
 		containsAll(t, body, `id="move-error"`, "Account nobody was not moved: field reason: required")
 	})
-	refusals := []struct {
-		name, who, target string
-		noCSRF            bool
-		status            int
-		want              string
-	}{
+	f.refused(t, url.Values{"tier": {"targeted"}, "reason": {"appeal"}}, []refusal{
 		{"unknown account", "alice", f.url("/accounts/nobody/move"), false, 404, `Account &#34;nobody&#34; is not in incident 1.`},
 		{"unknown incident", "alice", "/incidents/99/accounts/c0/move", false, 404, "Incident 99 not found."},
 		{"viewer", "vera", f.url("/accounts/c0/move"), false, 403, "This needs the responder role; vera has the viewer role."},
 		{"missing CSRF", "alice", f.url("/accounts/c0/move"), true, 403, "The CSRF token is missing or wrong"},
-	}
-	for _, tt := range refusals {
-		t.Run(tt.name, func(t *testing.T) {
-			before := f.snapshot(t)
-			body := checkPage(t, f.post(tt.who, tt.target, url.Values{"tier": {"targeted"}, "reason": {"appeal"}}, tt.noCSRF), tt.status)
-			containsAll(t, body, tt.want)
-			if after := f.snapshot(t); after != before {
-				t.Errorf("refused post changed %+v to %+v", before, after)
-			}
-		})
-	}
+	})
 	t.Run("audit trail down", func(t *testing.T) {
 		f.audit.fail(errors.New("disk full"))
 		defer f.audit.fail(nil)
