@@ -223,11 +223,8 @@ func (c *AppealsCommand) Run(ctx context.Context, args []string) error {
 		lift := fs.Bool("lift", false, "lift the appeal: undo the account's restriction")
 		reject := fs.Bool("reject", false, "reject the appeal: leave everything in place")
 		reason := fs.String("reason", "", "why, for the audit trail and the person (required)")
-		id, rest, err := leadingID("decide", args[1:], true)
+		id, err := parseIDAndFlags(fs, c.stderr, "decide", args[1:], true)
 		if err != nil {
-			return usageError(fs, c.stderr, "%v", err)
-		}
-		if err := parseFlags(fs, rest); err != nil {
 			return err
 		}
 		if err := noArgs(fs, c.stderr); err != nil {
@@ -305,11 +302,8 @@ func (c *NoticesCommand) Run(ctx context.Context, args []string) error {
 	fs, client, asJSON := commandFlags("notices "+args[0], noticesUsage, c.stderr)
 	switch args[0] {
 	case "show":
-		id, rest, err := leadingID("show", args[1:], true)
+		id, err := parseIDAndFlags(fs, c.stderr, "show", args[1:], true)
 		if err != nil {
-			return usageError(fs, c.stderr, "%v", err)
-		}
-		if err := parseFlags(fs, rest); err != nil {
 			return err
 		}
 		if err := noArgs(fs, c.stderr); err != nil {

@@ -156,11 +156,8 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 		var steps stepFlags
 		stages := specFlags(fs, &spec, &steps)
 		incident := fs.Int64("incident", 0, "incident `ID` (create)")
-		id, rest, err := leadingID(args[0], args[1:], args[0] == "revise")
+		id, err := parseIDAndFlags(fs, c.stderr, args[0], args[1:], args[0] == "revise")
 		if err != nil {
-			return usageError(fs, c.stderr, "%v", err)
-		}
-		if err := parseFlags(fs, rest); err != nil {
 			return err
 		}
 		if spec.Stages, err = parseStages(*stages); err != nil {
@@ -184,11 +181,8 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 		}
 		return c.printPlan(&fbhttp.PlanDetail{Plan: p}, *asJSON)
 	case "show":
-		id, rest, err := leadingID("show", args[1:], true)
+		id, err := parseIDAndFlags(fs, c.stderr, "show", args[1:], true)
 		if err != nil {
-			return usageError(fs, c.stderr, "%v", err)
-		}
-		if err := parseFlags(fs, rest); err != nil {
 			return err
 		}
 		d, err := client().Plan(ctx, id)
@@ -225,11 +219,8 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 		comment := fs.String("comment", "", "a comment for the timeline")
 		version := fs.Int("version", 0, "the version you reviewed (default: the latest, shown before approving)")
 		hash := fs.String("hash", "", "the hash of the version you reviewed (default: the latest's)")
-		id, rest, err := leadingID("approve", args[1:], true)
+		id, err := parseIDAndFlags(fs, c.stderr, "approve", args[1:], true)
 		if err != nil {
-			return usageError(fs, c.stderr, "%v", err)
-		}
-		if err := parseFlags(fs, rest); err != nil {
 			return err
 		}
 		cl := client()
@@ -307,11 +298,8 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.stderr, "firebreak run: unknown command %q\n\n%s", verb, runUsage)
 		return errUsage
 	}
-	id, rest, err := leadingID(verb, args[1:], true)
+	id, err := parseIDAndFlags(fs, c.stderr, verb, args[1:], true)
 	if err != nil {
-		return usageError(fs, c.stderr, "%v", err)
-	}
-	if err := parseFlags(fs, rest); err != nil {
 		return err
 	}
 	cl := client()
@@ -429,6 +417,16 @@ func leadingID(verb string, args []string, required bool) (int64, []string, erro
 		return 0, nil, fmt.Errorf("%s: id %q must be a positive integer", verb, args[0])
 	}
 	return id, args[1:], nil
+}
+
+// parseIDAndFlags reads the id that leads verb's arguments (when
+// required), then the flags after it.
+func parseIDAndFlags(fs *flag.FlagSet, stderr io.Writer, verb string, args []string, required bool) (int64, error) {
+	id, rest, err := leadingID(verb, args, required)
+	if err != nil {
+		return 0, usageError(fs, stderr, "%v", err)
+	}
+	return id, parseFlags(fs, rest)
 }
 
 // apiError turns an API error into what the command prints.
