@@ -48,6 +48,21 @@ var Methods = []string{"password", "mfa", "sso", "passkey", "token", "reset"}
 // FailureReasons accepted in Event.FailureReason.
 var FailureReasons = []string{"bad_password", "unknown_account", "mfa_failed", "locked"}
 
+// Event types. An event is a login attempt unless it says otherwise; the
+// other types are changes to the account's security settings, made from a
+// signed-in session (decision 0007). Event.Type holds "" for a login:
+// decoders turn an explicit "login" into "".
+const (
+	TypeLogin          = "login"
+	TypePasswordChange = "password_change" // a new password, set from a session
+	TypeRecoveryChange = "recovery_change" // the recovery e-mail address or phone number
+	TypeMFAEnroll      = "mfa_enroll"      // a second factor added
+	TypeMFARemove      = "mfa_remove"      // a second factor removed
+)
+
+// EventTypes accepted in Event.Type.
+var EventTypes = []string{TypeLogin, TypePasswordChange, TypeRecoveryChange, TypeMFAEnroll, TypeMFARemove}
+
 // Label is ground truth for evaluation (simulator, labelled data sets). It is
 // carried through the pipeline for reports and never read by scoring.
 type Label struct {
@@ -87,10 +102,17 @@ type Event struct {
 	Method        string
 	App           string
 	FailureReason string
+	// Type is "" (or "login") for a login attempt, or one of the account
+	// changes in EventTypes.
+	Type string
 
 	// Label is evaluation truth; nil when the source has none. Never scored.
 	Label *Label
 }
+
+// IsLogin says whether the event is a login attempt rather than an account
+// change.
+func (e *Event) IsLogin() bool { return e.Type == "" || e.Type == TypeLogin }
 
 // Limits on event fields. Anything longer is rejected, not truncated.
 const (
@@ -166,6 +188,9 @@ func (e *Event) validateOptional() error {
 	}
 	if e.FailureReason != "" && !slices.Contains(FailureReasons, e.FailureReason) {
 		return &FieldError{Field: "failure_reason", Reason: "must be one of " + strings.Join(FailureReasons, ", ")}
+	}
+	if e.Type != "" && !slices.Contains(EventTypes, e.Type) {
+		return &FieldError{Field: "type", Reason: "must be one of " + strings.Join(EventTypes, ", ")}
 	}
 	if e.Label != nil {
 		return checkText("label.cohort", e.Label.Cohort, MaxShortField, false)

@@ -47,6 +47,9 @@ func TestEventValidate(t *testing.T) {
 		{"longitude out of range", func(e *firebreak.Event) { e.Lon = 181 }, "lon"},
 		{"unknown method", func(e *firebreak.Event) { e.Method = "magic" }, "method"},
 		{"unknown failure reason", func(e *firebreak.Event) { e.FailureReason = "oops" }, "failure_reason"},
+		{"explicit login", func(e *firebreak.Event) { e.Type = firebreak.TypeLogin }, ""},
+		{"account change", func(e *firebreak.Event) { e.Type = firebreak.TypeMFAEnroll }, ""},
+		{"unknown type", func(e *firebreak.Event) { e.Type = "email_change" }, "type"},
 		{"control character in user agent", func(e *firebreak.Event) { e.UserAgent = "Mozilla\n5.0" }, "user_agent"},
 		{"invalid UTF-8 cohort", func(e *firebreak.Event) { e.Label = &firebreak.Label{Cohort: "vpn\xff"} }, "label.cohort"},
 	}
@@ -142,5 +145,14 @@ func TestPolicyValidate(t *testing.T) {
 				t.Errorf("Validate() = %v, want a field error on %q", err, tc.wantField)
 			}
 		})
+	}
+}
+
+func TestEventIsLogin(t *testing.T) {
+	for typ, want := range map[string]bool{"": true, firebreak.TypeLogin: true, firebreak.TypePasswordChange: false, firebreak.TypeMFARemove: false} {
+		e := firebreak.Event{Type: typ}
+		if got := e.IsLogin(); got != want {
+			t.Errorf("Event{Type: %q}.IsLogin() = %v, want %v", typ, got, want)
+		}
 	}
 }
