@@ -33,12 +33,13 @@ type LoginService interface {
 
 // EngineStats is a point-in-time view of the scoring pipeline.
 type EngineStats struct {
-	Events      int64            `json:"events"`         // scored since start (incl. journal replay)
-	Accounts    int              `json:"accounts"`       // tracked profiles
-	Decisions   map[string]int64 `json:"decisions"`      // by decision name, successful logins only
-	Successes   int64            `json:"successes"`      // successful logins scored
-	Failures    int64            `json:"failures"`       // failed logins scored
-	Challenged  float64          `json:"challenge_rate"` // share of successful logins challenged or denied
+	Events      int64            `json:"events"`          // scored since start (incl. journal replay)
+	Accounts    int              `json:"accounts"`        // tracked profiles
+	Decisions   map[string]int64 `json:"decisions"`       // by decision name, successful logins only
+	Successes   int64            `json:"successes"`       // successful logins scored
+	Failures    int64            `json:"failures"`        // failed logins scored
+	Changes     int64            `json:"account_changes"` // account changes seen (not scored)
+	Challenged  float64          `json:"challenge_rate"`  // share of successful logins challenged or denied
 	Budget      float64          `json:"challenge_budget"`
 	Thresholds  Thresholds       `json:"thresholds"`
 	QueueLength int              `json:"queue_length"`

@@ -160,7 +160,8 @@ func (s *Server) decoderOptions() ingest.Options {
 	return ingest.Options{Format: "ndjson", Now: s.cfg.Now(), Agents: s.cfg.Agents, MaxLineBytes: s.cfg.MaxLineBytes}
 }
 
-// handleScore scores one login in progress and returns the verdict.
+// handleScore scores one login in progress and returns the verdict. Account
+// changes are refused: they go to handleEvents.
 func (s *Server) handleScore(w nethttp.ResponseWriter, r *nethttp.Request) {
 	_, body, err := s.openBody(w, r, maxScoreBytes, mediaJSON)
 	if err != nil {
@@ -168,6 +169,12 @@ func (s *Server) handleScore(w nethttp.ResponseWriter, r *nethttp.Request) {
 		return
 	}
 	e, err := s.decodeOne(body)
+	if err == nil && !e.IsLogin() {
+		// A change is made from a session that already exists: there is no
+		// login in progress to allow, challenge or deny. Refused before the
+		// engine sees it, so nothing is journaled.
+		err = &firebreak.FieldError{Field: "type", Reason: "the score endpoint takes login attempts; send account changes to /api/v1/events"}
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

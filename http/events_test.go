@@ -64,6 +64,10 @@ func TestEvents(t *testing.T) {
 			status: 202, accepted: 2, wantIngest: []string{"u1", "u2"}},
 		{name: "errors are capped", body: lines(manyBad...),
 			status: 202, accepted: 1, rejected: 150, truncated: true, wantIngest: []string{"survivor"}},
+		{name: "account changes are events", body: lines(event("u1"),
+			`{"time":"2026-03-02T08:15:05Z","account":"u1","outcome":"success","ip":"81.23.4.56","type":"mfa_remove"}`,
+			`{"time":"2026-03-02T08:15:06Z","account":"u1","outcome":"success","ip":"81.23.4.56","type":"mfa_disable"}`),
+			status: 202, accepted: 2, rejected: 1, errors: []string{"3:type"}, wantIngest: []string{"u1", "u1"}},
 		{name: "gzip accepted", headers: []string{"Content-Encoding", "gzip"},
 			body: gzipped(t, lines(event("u1"), event("u2"))), status: 202, accepted: 2, wantIngest: []string{"u1", "u2"}},
 
@@ -179,6 +183,29 @@ func TestEventsDecodesFields(t *testing.T) {
 	}
 	if got, want := got.Agent.Browser, "Firefox"; got != want {
 		t.Errorf("agent browser = %q, want %q", got, want)
+	}
+	if !got.IsLogin() {
+		t.Errorf("type = %q, want a login", got.Type)
+	}
+}
+
+// TestEventsAcceptsAccountChanges checks that an account change reaches the
+// engine (which journals it) with its type, next to a login.
+func TestEventsAcceptsAccountChanges(t *testing.T) {
+	f := newFixture(t)
+	change := `{"time":"2026-03-02T08:20:00Z","account":"u1","outcome":"success","ip":"81.23.4.56","device_id":"d-1","type":"recovery_change"}`
+	w := f.do("POST", "/api/v1/events", lines(event("u1"), change), "Content-Type", "application/x-ndjson")
+	if w.Code != nethttp.StatusAccepted {
+		t.Fatalf("status = %d; body %s", w.Code, w.Body)
+	}
+	if len(f.ingested) != 2 {
+		t.Fatalf("ingested %d events, want 2", len(f.ingested))
+	}
+	if got := f.ingested[0].Type; got != "" {
+		t.Errorf("login type = %q, want empty", got)
+	}
+	if got := f.ingested[1]; got.Type != firebreak.TypeRecoveryChange || got.DeviceID != "d-1" || got.Outcome != firebreak.OutcomeSuccess {
+		t.Errorf("change = %+v", got)
 	}
 }
 

@@ -79,6 +79,7 @@ func TestOpenAPIEnums(t *testing.T) {
 		"IncidentState": strs(firebreak.States),
 		"Severity":      strs(firebreak.Severities),
 		"Role":          strs(firebreak.Roles),
+		"EventType":     firebreak.EventTypes,
 	} {
 		got := doc.Components.Schemas[schema].Enum
 		if !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))) {

@@ -29,6 +29,10 @@ func TestScore(t *testing.T) {
 		{name: "bad field", body: []byte(`{"time":"2026-03-02T08:15:04Z","account":"u1","outcome":"success","ip":"fe80::1%eth0"}`),
 			status: 400, code: firebreak.EINVALID, field: "ip"},
 		{name: "two events", body: lines(event("u1"), event("u2")), status: 400, code: firebreak.EINVALID},
+		{name: "explicit login", body: []byte(`{"time":"2026-03-02T08:15:04Z","account":"u1","outcome":"success","ip":"81.23.4.56","type":"login"}`),
+			status: 200},
+		{name: "unknown type", body: []byte(`{"time":"2026-03-02T08:15:04Z","account":"u1","outcome":"success","ip":"81.23.4.56","type":"logout"}`),
+			status: 400, code: firebreak.EINVALID, field: "type"},
 		{name: "empty", body: nil, status: 400, code: firebreak.EINVALID},
 		{name: "NDJSON content type", headers: []string{"Content-Type", "application/x-ndjson"}, body: []byte(event("u1")),
 			status: 415, code: firebreak.EUNSUPPORTED},
@@ -64,6 +68,38 @@ func TestScore(t *testing.T) {
 			}
 			if got.Account != "u1" || got.IP.String() != "81.23.4.56" {
 				t.Errorf("scored event = %+v", got)
+			}
+		})
+	}
+}
+
+// TestScoreRefusesAccountChanges: an account change has no login to decide
+// on. It is refused with a field error that says where to send it, and the
+// engine (which journals what it scores) never sees it.
+func TestScoreRefusesAccountChanges(t *testing.T) {
+	for _, typ := range firebreak.EventTypes {
+		if typ == firebreak.TypeLogin {
+			continue
+		}
+		t.Run(typ, func(t *testing.T) {
+			f := newFixture(t)
+			scored := false
+			f.engine.ScoreFn = func(context.Context, firebreak.Event) (firebreak.Assessment, firebreak.Thresholds, error) {
+				scored = true
+				return firebreak.Assessment{}, firebreak.Thresholds{}, nil
+			}
+			body := `{"time":"2026-03-02T08:15:04Z","account":"u1","outcome":"success","ip":"81.23.4.56","type":"` + typ + `"}`
+			w := f.do("POST", "/api/v1/score", []byte(body), "Content-Type", "application/json")
+			if w.Code != 400 {
+				t.Fatalf("status = %d, want 400; body %s", w.Code, w.Body)
+			}
+			res := decode[fbhttp.ErrorResponse](t, w)
+			checkError(t, res, firebreak.EINVALID, "type")
+			if len(res.Errors) == 0 || !strings.Contains(res.Errors[0].Reason, "/api/v1/events") || res.Errors[0].Line != 0 {
+				t.Errorf("errors = %+v, want line 0 pointing to /api/v1/events", res.Errors)
+			}
+			if scored {
+				t.Error("the account change reached the engine")
 			}
 		})
 	}

@@ -11,10 +11,12 @@ import (
 // AppendNative appends e to dst as one native JSON object without a trailing
 // newline and returns the extended buffer. Empty optional fields (the parsed
 // agent's included), a zero asn or browser_major, lat/lon when HasGeo is
-// false and a nil label are omitted. The time is
+// false, a nil label and the type of a login ("" or "login") are omitted, so
+// that a login is written the same however its type was spelled. The time is
 // written in UTC with milliseconds, or with micro- or nanoseconds when the
 // time has sub-millisecond precision, so that ParseNative(AppendNative(e))
-// reproduces every valid e exactly. It allocates only to grow dst.
+// reproduces every valid e exactly (a Type of "login" comes back as "", which
+// means the same). It allocates only to grow dst.
 func AppendNative(dst []byte, e *firebreak.Event) []byte {
 	dst = append(dst, `{"time":"`...)
 	dst = appendTime(dst, e.Time)
@@ -50,6 +52,9 @@ func AppendNative(dst []byte, e *firebreak.Event) []byte {
 	dst = appendField(dst, `,"method":`, e.Method)
 	dst = appendField(dst, `,"app":`, e.App)
 	dst = appendField(dst, `,"failure_reason":`, e.FailureReason)
+	if !e.IsLogin() {
+		dst = appendField(dst, `,"type":`, e.Type)
+	}
 	if l := e.Label; l != nil {
 		dst = append(dst, `,"label":{"ato":`...)
 		dst = strconv.AppendBool(dst, l.ATO)

@@ -1,8 +1,9 @@
-// Package ingest decodes login events into firebreak.Event.
+// Package ingest decodes login events and account changes into
+// firebreak.Event.
 //
 // Three formats are accepted: the native NDJSON event of the design (see
-// ParseNative), OCSF Authentication events (class_uid 3002, see ParseOCSF) and
-// the CSV layout of the public RBA login data set (see Decoder with FormatRBA).
+// ParseNative), OCSF Authentication and Account Change events (class_uid 3002
+// and 3001, see ParseOCSF) and the CSV layout of the public RBA login data set (see Decoder with FormatRBA).
 // docs/event-format.md documents every field of every format and the
 // rejection rules.
 //

@@ -21,6 +21,10 @@ func nativeSeeds(f *testing.F) {
 	}
 	f.Add([]byte(`{"time":"2026-03-02T08:15:04+23:59","account":"u","outcome":"failure","ip":"::1","lat":-0,"lon":0.000000000000001}`))
 	f.Add([]byte(`{"time":"2024-02-29T23:59:59.123456789Z","account":"u","outcome":"success","ip":"1.2.3.4","asn":4294967295}`))
+	f.Add([]byte(`{"time":"2026-03-02T08:15:04.123Z","account":"u","outcome":"failure","ip":"1.2.3.4","device_id":"d-1","type":"mfa_remove"}`))
+	f.Add([]byte(`{"type":"password_change","time":"2026-03-02T08:15:04.123Z","account":"u","outcome":"success","ip":"1.2.3.4","method":"password"}`))
+	f.Add([]byte(`{"time":"2026-03-02T08:15:04.123Z","account":"u","outcome":"success","ip":"1.2.3.4","type":"recovery\u005fchange"}`))
+	f.Add([]byte(`{"time":"2026-03-02T08:15:04.123Z","account":"u","outcome":"success","ip":"1.2.3.4","type":"login"}`))
 }
 
 // FuzzParseNative checks that ParseNative never panics and that whatever it
@@ -71,16 +75,19 @@ func FuzzNativeDifferential(f *testing.F) {
 // ParseNative(AppendNative(e)) must give it back exactly.
 func FuzzRoundTrip(f *testing.F) {
 	f.Add(int64(1772439304123456789), "u1", true, []byte{81, 23, 4, 56}, "Mozilla/5.0", "desktop", "Windows", "Chrome", 122,
-		"d-1", "NO", "Viken", "Oslo", uint32(2119), 59.91, 10.75, true, "password", "web", "", true, "stuffing")
+		"d-1", "NO", "Viken", "Oslo", uint32(2119), 59.91, 10.75, true, "password", "web", "", true, "stuffing", "")
 	f.Add(int64(946684800000000000), "a\"\\\u00e9", false, []byte{32: 0}, "", "", "Mac \"OS\" X", "", 0,
-		"", "", "", "", uint32(0), 0.0, 0.0, false, "", "", "bad_password", false, "")
+		"", "", "", "", uint32(0), 0.0, 0.0, false, "", "", "bad_password", false, "", "mfa_enroll")
+	f.Add(int64(1772439304123000000), "u2", true, []byte{10, 0, 0, 1}, "", "", "", "", 0,
+		"", "", "", "", uint32(0), 0.0, 0.0, false, "", "", "", false, "", "login")
 	f.Fuzz(func(t *testing.T, ns int64, account string, success bool, ip []byte, ua, devType, os, browser string, major int,
-		dev, country, region, city string, asn uint32, lat, lon float64, geo bool, method, app, reason string, label bool, cohort string) {
+		dev, country, region, city string, asn uint32, lat, lon float64, geo bool, method, app, reason string, label bool, cohort,
+		typ string) {
 		e := firebreak.Event{
 			Time: time.Unix(0, ns).UTC(), Account: account, Outcome: firebreak.OutcomeFailure,
 			UserAgent: ua, Agent: firebreak.Agent{DeviceType: devType, OS: os, Browser: browser, Major: major},
 			DeviceID: dev, Country: country, Region: region, City: city, ASN: asn,
-			HasGeo: geo, Method: method, App: app, FailureReason: reason,
+			HasGeo: geo, Method: method, App: app, FailureReason: reason, Type: typ,
 		}
 		if success {
 			e.Outcome = firebreak.OutcomeSuccess
@@ -104,6 +111,10 @@ func FuzzRoundTrip(f *testing.F) {
 		if err := ingest.ParseNative(line, &got, time.Time{}); err != nil {
 			t.Fatalf("ParseNative(%s): %v", line, err)
 		}
+		// An explicit "login" is written as a login and comes back as "".
+		if e.IsLogin() {
+			e.Type = ""
+		}
 		if !sameEvent(&got, &e) {
 			t.Fatalf("round trip of %s:\n got %+v\nwant %+v", line, got, e)
 		}
@@ -114,6 +125,7 @@ func FuzzRoundTrip(f *testing.F) {
 // errors or valid events.
 func FuzzParseOCSF(f *testing.F) {
 	f.Add([]byte(ocsfLine))
+	f.Add([]byte(ocsfChangeLine))
 	for _, tt := range ocsfBad {
 		f.Add([]byte(tt.line))
 	}

@@ -26,6 +26,7 @@ const (
 	fMethod
 	fApp
 	fFailureReason
+	fType
 	fASN // first number field
 	fLat
 	fLon
@@ -38,7 +39,7 @@ const (
 var fieldNames = [nFields]string{
 	"time", "account", "outcome", "ip", "user_agent", "device_type", "os", "browser",
 	"device_id", "country", "region", "city", "method", "app", "failure_reason",
-	"asn", "lat", "lon", "browser_major", "label",
+	"type", "asn", "lat", "lon", "browser_major", "label",
 }
 
 // fieldIndex returns the id of a native key, or -1 for an unknown key. Keys
@@ -75,6 +76,8 @@ func fieldIndex(key []byte) int {
 		return fApp
 	case "failure_reason":
 		return fFailureReason
+	case "type":
+		return fType
 	case "asn":
 		return fASN
 	case "lat":
@@ -142,6 +145,8 @@ type rawNative struct {
 //   - time is RFC 3339 with any offset and is normalised to UTC.
 //   - country is upper-cased before validation.
 //   - NaN and Infinity are not JSON and fail as malformed JSON.
+//   - type "login" is read as "" (a login), so that a login reads the same
+//     and is written back the same whether or not it says so.
 //   - device_type, os, browser and browser_major are optional enrichment
 //     (the parsed user agent, e.g. written by AppendNative for the journal)
 //     and fill e.Agent; they are checked after the fields above.
@@ -188,6 +193,7 @@ func (r *rawNative) build(e *firebreak.Event, now time.Time, in *interner, slow 
 	e.Method = oneOfBytes(r.val[fMethod], firebreak.Methods, in)
 	e.App = in.str(r.val[fApp])
 	e.FailureReason = oneOfBytes(r.val[fFailureReason], firebreak.FailureReasons, in)
+	e.Type = eventType(r.val[fType], in)
 	if err := r.buildNumbers(e, slow); err != nil {
 		return err
 	}
@@ -251,6 +257,18 @@ func (r *rawNative) buildNumbers(e *firebreak.Event, slow bool) error {
 	}
 	e.HasGeo = true
 	return nil
+}
+
+// eventType returns the event type of b, with an explicit "login" as "".
+// Other values are kept for Validate to reject.
+func eventType(b []byte, in *interner) string {
+	if len(b) == 0 { // most events: a login that does not say so
+		return ""
+	}
+	if t := oneOfBytes(b, firebreak.EventTypes, in); t != firebreak.TypeLogin {
+		return t
+	}
+	return ""
 }
 
 func parseTime(b []byte, slow bool) (time.Time, error) {

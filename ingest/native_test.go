@@ -57,6 +57,12 @@ func TestParseNative(t *testing.T) {
 		{"agent escapes and zero major", `{"time":"2026-03-02T08:15:04.123Z","account":"u1","outcome":"failure","ip":"2001:db8::1","os":"Mac\u0020OS X","browser":"Other","browser_major":0}`,
 			with(func(e *firebreak.Event) { e.Agent = firebreak.Agent{OS: "Mac OS X", Browser: "Other"} })},
 		{"agent null and empty are absent", `{"time":"2026-03-02T08:15:04.123Z","account":"u1","outcome":"failure","ip":"2001:db8::1","device_type":"","os":null,"browser":null,"browser_major":null}`, base},
+		{"account change", `{"time":"2026-03-02T08:15:04.123Z","account":"u1","outcome":"failure","ip":"2001:db8::1","type":"mfa_remove"}`,
+			with(func(e *firebreak.Event) { e.Type = firebreak.TypeMFARemove })},
+		{"explicit login is a login", `{"time":"2026-03-02T08:15:04.123Z","account":"u1","outcome":"failure","ip":"2001:db8::1","type":"login"}`, base},
+		{"escaped login is a login", `{"time":"2026-03-02T08:15:04.123Z","account":"u1","outcome":"failure","ip":"2001:db8::1","type":"log\u0069n"}`, base},
+		{"type null is a login", `{"time":"2026-03-02T08:15:04.123Z","account":"u1","outcome":"failure","ip":"2001:db8::1","type":null}`, base},
+		{"empty type is a login", `{"time":"2026-03-02T08:15:04.123Z","account":"u1","outcome":"failure","ip":"2001:db8::1","type":""}`, base},
 		{"formula-like account is data", `{"time":"2026-03-02T08:15:04.123Z","account":"=cmd|' /C calc'!A0","outcome":"failure","ip":"2001:db8::1"}`,
 			with(func(e *firebreak.Event) { e.Account = "=cmd|' /C calc'!A0" })},
 	}
@@ -114,6 +120,11 @@ var nativeBad = []struct {
 	{"duplicate label key", `{"time":"2026-03-02T08:15:04.123Z","account":"u1","outcome":"success","ip":"1.2.3.4","label":{"ato":true,"ato":false}}`, "label.ato", "duplicate key"},
 	{"bad country", `{"time":"2026-03-02T08:15:04.123Z","account":"u1","outcome":"success","ip":"1.2.3.4","country":"NOR"}`, "country", "ISO 3166"},
 	{"bad method", `{"time":"2026-03-02T08:15:04.123Z","account":"u1","outcome":"success","ip":"1.2.3.4","method":"magic"}`, "method", "must be one of"},
+	{"bad type", `{"time":"2026-03-02T08:15:04.123Z","account":"u1","outcome":"success","ip":"1.2.3.4","type":"logout"}`, "type",
+		"must be one of login, password_change, recovery_change, mfa_enroll, mfa_remove"},
+	{"type is case-sensitive", `{"time":"2026-03-02T08:15:04.123Z","account":"u1","outcome":"success","ip":"1.2.3.4","type":"Login"}`, "type", "must be one of"},
+	{"type wrong type", `{"time":"2026-03-02T08:15:04.123Z","account":"u1","outcome":"success","ip":"1.2.3.4","type":{"kind":"mfa"}}`, "type", "must be a string"},
+	{"duplicate type", `{"time":"2026-03-02T08:15:04.123Z","account":"u1","outcome":"success","ip":"1.2.3.4","type":"login","type":"mfa_remove"}`, "type", "duplicate key"},
 	{"account too long", `{"time":"2026-03-02T08:15:04.123Z","account":"` + strings.Repeat("a", 257) + `","outcome":"success","ip":"1.2.3.4"}`, "account", "longer than"},
 	{"browser wrong type", `{"time":"2026-03-02T08:15:04.123Z","account":"u1","outcome":"success","ip":"1.2.3.4","browser":["Chrome"]}`, "browser", "must be a string"},
 	{"browser_major as string", `{"time":"2026-03-02T08:15:04.123Z","account":"u1","outcome":"success","ip":"1.2.3.4","browser_major":"122"}`, "browser_major", "must be a number"},
@@ -193,6 +204,63 @@ func TestParseNativeAgentAllocs(t *testing.T) {
 	for i := range benchParsed {
 		if with, without := allocs(journalEvent(i)), allocs(benchEvent(i)); with != without {
 			t.Errorf("agent %+v: %.0f allocations with it, %.0f without", benchParsed[i], with, without)
+		}
+	}
+}
+
+// TestNativeTypeRoundTrip: the journal stores events with AppendNative and
+// reads them back with ParseNative; every type must survive, and a login must
+// be written without a type however it was spelled, byte for byte as before
+// account changes existed.
+func TestNativeTypeRoundTrip(t *testing.T) {
+	login := benchEvent(7)
+	loginLine := string(ingest.AppendNative(nil, &login))
+	for _, typ := range firebreak.EventTypes {
+		t.Run(typ, func(t *testing.T) {
+			e := benchEvent(7)
+			e.Type = typ
+			line := ingest.AppendNative(nil, &e)
+			if !ingest.FastPathTaken(line) {
+				t.Errorf("fast path not taken for %s", line)
+			}
+			var got firebreak.Event
+			if err := ingest.ParseNative(line, &got, now); err != nil {
+				t.Fatalf("ParseNative(%s): %v", line, err)
+			}
+			want := e
+			if typ == firebreak.TypeLogin {
+				want.Type = ""
+				if string(line) != loginLine {
+					t.Errorf("explicit login written as\n%s\nwant\n%s", line, loginLine)
+				}
+			} else if !strings.Contains(string(line), `,"type":"`+typ+`"`) {
+				t.Errorf("line %s does not carry the type", line)
+			}
+			if !sameEvent(&got, &want) {
+				t.Fatalf("round trip of %s:\n got %+v\nwant %+v", line, got, want)
+			}
+		})
+	}
+}
+
+// TestParseNativeTypeAllocs: an account change costs no allocation beyond
+// what the same login costs; the type is one of the shared constants.
+func TestParseNativeTypeAllocs(t *testing.T) {
+	allocs := func(e firebreak.Event) float64 {
+		line := ingest.AppendNative(nil, &e)
+		var got firebreak.Event
+		return testing.AllocsPerRun(100, func() {
+			if err := ingest.ParseNative(line, &got, time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	login := journalEvent(1)
+	for _, typ := range firebreak.EventTypes {
+		change := journalEvent(1)
+		change.Type = typ
+		if with, without := allocs(change), allocs(login); with != without {
+			t.Errorf("type %s: %.0f allocations, a login %.0f", typ, with, without)
 		}
 	}
 }

@@ -11,11 +11,31 @@ import (
 	"firebreak"
 )
 
-// OCSFAuthentication is the OCSF class_uid of Authentication events, the only
-// OCSF class accepted.
-const OCSFAuthentication = 3002
+// OCSF classes accepted: Authentication events are login attempts; Account
+// Change events are read when they change an account's security settings.
+const (
+	OCSFAuthentication = 3002
+	OCSFAccountChange  = 3001
+)
 
-// ocsfEvent holds the OCSF Authentication attributes Firebreak maps.
+// ocsfChangeTypes maps the Account Change activities Firebreak reads onto
+// Event.Type. OCSF has no activity for a new recovery address or phone.
+var ocsfChangeTypes = map[int]string{
+	3:  firebreak.TypePasswordChange, // Password Change
+	4:  firebreak.TypePasswordChange, // Password Reset
+	10: firebreak.TypeMFAEnroll,      // MFA Factor Enable
+	11: firebreak.TypeMFARemove,      // MFA Factor Disable
+}
+
+// ocsfOtherChanges names the Account Change activities Firebreak refuses, for
+// the error message.
+var ocsfOtherChanges = map[int]string{
+	0: "unknown", 1: "create", 2: "enable", 5: "disable", 6: "delete",
+	7: "attach policy", 8: "detach policy", 9: "lock", 99: "other",
+}
+
+// ocsfEvent holds the OCSF Authentication and Account Change attributes
+// Firebreak maps.
 type ocsfEvent struct {
 	ClassUID       *json.Number `json:"class_uid"`
 	ActivityID     int          `json:"activity_id"`
@@ -56,13 +76,16 @@ type ocsfEvent struct {
 	} `json:"service"`
 }
 
-// ParseOCSF parses one OCSF Authentication event (class_uid 3002) as one JSON
-// object into e and validates it; now bounds future timestamps (zero skips
-// that check). On error it returns a *firebreak.FieldError with Line 0 naming
-// the OCSF attribute path. The mapping is documented in docs/event-format.md.
-// Unlike the native format, OCSF objects are read with encoding/json's rules:
-// keys match case-insensitively and a repeated key keeps its last value.
-// Logoff events (activity_id 2) are rejected: they are not login attempts.
+// ParseOCSF parses one OCSF Authentication (class_uid 3002) or Account Change
+// (3001) event as one JSON object into e and validates it; now bounds future
+// timestamps (zero skips that check). On error it returns a
+// *firebreak.FieldError with Line 0 naming the OCSF attribute path. The
+// mapping is documented in docs/event-format.md. Unlike the native format,
+// OCSF objects are read with encoding/json's rules: keys match
+// case-insensitively and a repeated key keeps its last value. Logoff events
+// (3002, activity_id 2) are rejected: they are not login attempts. Account
+// changes are read only for the activities in ocsfChangeTypes; creating,
+// deleting or locking an account says nothing about who holds the session.
 func ParseOCSF(line []byte, e *firebreak.Event, now time.Time) error {
 	return parseOCSF(line, e, now, nil)
 }
@@ -82,10 +105,11 @@ func parseOCSF(line []byte, e *firebreak.Event, now time.Time, in *interner) err
 		}
 		return &firebreak.FieldError{Reason: "malformed JSON"}
 	}
-	if err := o.check(); err != nil {
+	typ, err := o.check()
+	if err != nil {
 		return err
 	}
-	*e = firebreak.Event{}
+	*e = firebreak.Event{Type: typ}
 	if err := o.mapRequired(e); err != nil {
 		return err
 	}
@@ -109,17 +133,38 @@ func jsonKind(kind string) string {
 	return "a " + kind
 }
 
-func (o *ocsfEvent) check() error {
+// ocsfClasses names the accepted classes, for error messages.
+const ocsfClasses = "OCSF Authentication (3002) or Account Change (3001)"
+
+// check checks the class and activity and returns the event's type: "" for
+// an authentication, the change's type for an account change.
+func (o *ocsfEvent) check() (string, error) {
 	if o.ClassUID == nil {
-		return &firebreak.FieldError{Field: "class_uid", Reason: "required (OCSF Authentication is 3002)"}
+		return "", &firebreak.FieldError{Field: "class_uid", Reason: "required: " + ocsfClasses}
 	}
-	if o.ClassUID.String() != "3002" {
-		return &firebreak.FieldError{Field: "class_uid", Reason: "class " + o.ClassUID.String() + " is not OCSF Authentication (3002)"}
+	switch o.ClassUID.String() {
+	case "3002":
+		if o.ActivityID == 2 {
+			return "", &firebreak.FieldError{Field: "activity_id", Reason: "logoff (2) is not a login attempt"}
+		}
+		return "", nil
+	case "3001":
+		return o.changeType()
 	}
-	if o.ActivityID == 2 {
-		return &firebreak.FieldError{Field: "activity_id", Reason: "logoff (2) is not a login attempt"}
+	return "", &firebreak.FieldError{Field: "class_uid", Reason: "class " + o.ClassUID.String() + " is not " + ocsfClasses}
+}
+
+// changeType maps an Account Change activity onto Event.Type.
+func (o *ocsfEvent) changeType() (string, error) {
+	if typ, ok := ocsfChangeTypes[o.ActivityID]; ok {
+		return typ, nil
 	}
-	return nil
+	activity := strconv.Itoa(o.ActivityID)
+	if name, ok := ocsfOtherChanges[o.ActivityID]; ok {
+		activity += " (" + name + ")"
+	}
+	return "", &firebreak.FieldError{Field: "activity_id",
+		Reason: "account change " + activity + " is not a security-settings change; Firebreak reads 3, 4, 10, 11"}
 }
 
 func (o *ocsfEvent) mapRequired(e *firebreak.Event) error {
@@ -184,7 +229,9 @@ func (o *ocsfEvent) mapOptional(e *firebreak.Event, in *interner) error {
 	e.ASN = src.AutonomousSystem.Number
 	e.App = internString(o.Service.Name, in)
 	e.Method = o.method()
-	if e.Outcome == firebreak.OutcomeFailure {
+	// Why a change was refused (a weak new password, ...) does not mean what
+	// the same words mean for a login, so only logins get a failure reason.
+	if e.Outcome == firebreak.OutcomeFailure && e.IsLogin() {
 		e.FailureReason = failureReason(o.StatusCode, o.StatusDetail)
 	}
 	switch c := src.Location.Coordinates; len(c) {

@@ -16,6 +16,14 @@ const ocsfLine = `{"class_uid":3002,"category_uid":3,"activity_id":1,"time":1772
 	`"autonomous_system":{"number":2119}},"http_request":{"user_agent":"Mozilla/5.0 (X11)"},` +
 	`"device":{"uid":"server-7"},"service":{"name":"web"}}`
 
+// ocsfChangeLine is an Account Change: MFA factor removed from alice's
+// account by a session at 81.23.4.56. actor is the session's user, user the
+// changed account.
+const ocsfChangeLine = `{"class_uid":3001,"category_uid":3,"activity_id":11,"time":1772439304123,` +
+	`"status_id":1,"status":"Success","actor":{"user":{"name":"helpdesk"}},"user":{"name":"alice","uid":"S-1-5-21"},` +
+	`"src_endpoint":{"ip":"81.23.4.56","uid":"d-9f3a","location":{"country":"no","city":"Oslo"}},` +
+	`"http_request":{"user_agent":"Mozilla/5.0 (X11)"},"service":{"name":"web"}}`
+
 func TestParseOCSF(t *testing.T) {
 	tests := []struct {
 		name, line string
@@ -36,6 +44,21 @@ func TestParseOCSF(t *testing.T) {
 			`{"class_uid":3002,"time":1772439304123,"status_id":2,"status_detail":"Account locked out","user":{"name":"bob"},"src_endpoint":{"ip":"1.2.3.4"},"auth_protocol":"Kerberos"}`,
 			firebreak.Event{Time: time.UnixMilli(1772439304123).UTC(), Account: "bob", Outcome: firebreak.OutcomeFailure,
 				IP: netip.MustParseAddr("1.2.3.4"), Method: "password", FailureReason: "locked"}},
+		{"account change: MFA factor disable", ocsfChangeLine, firebreak.Event{
+			Time: time.UnixMilli(1772439304123).UTC(), Account: "alice", Outcome: firebreak.OutcomeSuccess,
+			IP: netip.MustParseAddr("81.23.4.56"), UserAgent: "Mozilla/5.0 (X11)", DeviceID: "d-9f3a",
+			Country: "NO", City: "Oslo", App: "web", Type: firebreak.TypeMFARemove,
+		}},
+		{"account change: refused password change has no failure reason",
+			`{"class_uid":3001,"activity_id":3,"time":1772439304123,"status_id":2,"status_detail":"new password too short",` + ocsfOK + `}`,
+			change(firebreak.TypePasswordChange, firebreak.OutcomeFailure)},
+		{"account change: password reset", `{"class_uid":3001,"activity_id":4,"time":1772439304123,"status":"success",` + ocsfOK + `}`,
+			change(firebreak.TypePasswordChange, firebreak.OutcomeSuccess)},
+		{"account change: MFA factor enable", `{"class_uid":3001,"activity_id":10,"time":1772439304123,"status_id":1,` + ocsfOK + `}`,
+			change(firebreak.TypeMFAEnroll, firebreak.OutcomeSuccess)},
+		{"account change: uid when no name", `{"class_uid":3001,"activity_id":10,"time":1772439304123,"status_id":1,` +
+			`"actor":{"user":{"name":"admin"}},"user":{"uid":"u1"},"src_endpoint":{"ip":"1.2.3.4"}}`,
+			change(firebreak.TypeMFAEnroll, firebreak.OutcomeSuccess)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,6 +75,12 @@ func TestParseOCSF(t *testing.T) {
 
 const ocsfOK = `"user":{"name":"u1"},"src_endpoint":{"ip":"1.2.3.4"}`
 
+// change is the account change of ocsfOK at 1772439304123.
+func change(typ string, outcome firebreak.Outcome) firebreak.Event {
+	return firebreak.Event{Time: time.UnixMilli(1772439304123).UTC(), Account: "u1", Outcome: outcome,
+		IP: netip.MustParseAddr("1.2.3.4"), Type: typ}
+}
+
 var ocsfBad = []struct {
 	name, line, field, reason string
 }{
@@ -59,8 +88,23 @@ var ocsfBad = []struct {
 	{"not an object", `"x"`, "", "not a JSON object"},
 	{"invalid UTF-8", "{\"class_uid\":3002,\"time\":1772439304123,\"status_id\":1,\"user\":{\"name\":\"u\xfe\"},\"src_endpoint\":{\"ip\":\"1.2.3.4\"}}", "", "invalid UTF-8"},
 	{"deep nesting", `{"class_uid":3002,"unmapped":` + repeat("[", 20000) + repeat("]", 20000) + `}`, "", "exceeded max depth"},
-	{"missing class", `{"time":1772439304123,"status_id":1,` + ocsfOK + `}`, "class_uid", "required"},
-	{"other class", `{"class_uid":3001,"time":1772439304123,"status_id":1,` + ocsfOK + `}`, "class_uid", "not OCSF Authentication"},
+	{"missing class", `{"time":1772439304123,"status_id":1,` + ocsfOK + `}`, "class_uid",
+		"required: OCSF Authentication (3002) or Account Change (3001)"},
+	{"other class", `{"class_uid":3005,"time":1772439304123,"status_id":1,` + ocsfOK + `}`, "class_uid",
+		"class 3005 is not OCSF Authentication (3002) or Account Change (3001)"},
+	{"account deleted", `{"class_uid":3001,"activity_id":6,"time":1772439304123,"status_id":1,` + ocsfOK + `}`, "activity_id",
+		"account change 6 (delete) is not a security-settings change; Firebreak reads 3, 4, 10, 11"},
+	{"account change without activity", `{"class_uid":3001,"time":1772439304123,"status_id":1,` + ocsfOK + `}`, "activity_id",
+		"account change 0 (unknown) is not"},
+	{"account change of an unlisted activity", `{"class_uid":3001,"activity_id":42,"time":1772439304123,"status_id":1,` + ocsfOK + `}`, "activity_id",
+		"account change 42 is not a security-settings change"},
+	{"account change logoff id is not special", `{"class_uid":3001,"activity_id":2,"time":1772439304123,"status_id":1,` + ocsfOK + `}`, "activity_id",
+		"account change 2 (enable)"},
+	{"account change needs the changed user", `{"class_uid":3001,"activity_id":3,"time":1772439304123,"status_id":1,` +
+		`"actor":{"user":{"name":"u1"}},"src_endpoint":{"ip":"1.2.3.4"}}`, "account", "required"},
+	{"account change needs a status", `{"class_uid":3001,"activity_id":3,"time":1772439304123,` + ocsfOK + `}`, "status_id", "must be 1"},
+	{"account change needs the session ip", `{"class_uid":3001,"activity_id":11,"time":1772439304123,"status_id":1,"user":{"name":"u1"}}`,
+		"src_endpoint.ip", "required"},
 	{"logoff", `{"class_uid":3002,"activity_id":2,"time":1772439304123,"status_id":1,` + ocsfOK + `}`, "activity_id", "logoff"},
 	{"wrong type", `{"class_uid":3002,"time":1772439304123,"status_id":"1",` + ocsfOK + `}`, "status_id", "must be a number"},
 	{"nested wrong type", `{"class_uid":3002,"time":1772439304123,"status_id":1,"user":{"name":7},"src_endpoint":{"ip":"1.2.3.4"}}`, "user.name", "must be a string"},
