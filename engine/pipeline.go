@@ -22,6 +22,7 @@ type Pipeline struct {
 	events    int64
 	successes int64
 	failures  int64
+	changes   int64    // account changes (decision 0007)
 	decisions [3]int64 // successful logins, by decision
 	thresh    firebreak.Thresholds
 	accounts  int
@@ -39,6 +40,16 @@ func (p *Pipeline) Model() *risk.Model { return p.model }
 // Process scores e against everything before it, learns from it and counts
 // the decision. r receives the verdict.
 func (p *Pipeline) Process(e *firebreak.Event, r *risk.Result) {
+	if !e.IsLogin() {
+		// An account change is not a login: nothing to score or learn. The
+		// detector weighs it against the session it came from.
+		*r = risk.Result{}
+		p.mu.Lock()
+		p.events++
+		p.changes++
+		p.mu.Unlock()
+		return
+	}
 	p.model.Assess(e, r)
 	p.mu.Lock()
 	p.events++
@@ -80,6 +91,7 @@ func (p *Pipeline) Stats() firebreak.EngineStats {
 		Accounts:   p.accounts,
 		Successes:  p.successes,
 		Failures:   p.failures,
+		Changes:    p.changes,
 		Thresholds: p.thresh,
 		Budget:     p.budget,
 		Decisions:  map[string]int64{},

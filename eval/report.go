@@ -30,7 +30,8 @@ type Report struct {
 	FPRTargets []float64
 
 	events   int64
-	all      Decisions // every event
+	changes  int64     // account changes, not scored
+	all      Decisions // every login event
 	success  Decisions // successful logins
 	seed     maphash.Seed
 	accounts map[uint64]struct{} // 64-bit hashes of account names
@@ -60,6 +61,11 @@ func (r *Report) Add(e *firebreak.Event, a firebreak.Assessment) {
 	}
 	r.events++
 	r.accounts[maphash.String(r.seed, e.Account)] = struct{}{}
+	if !e.IsLogin() {
+		// An account change is neither scored nor a login.
+		r.changes++
+		return
+	}
 	count(&r.all, a.Decision)
 	// A passed second factor (method mfa) answers a challenge to a login
 	// already counted at its password step; it is not another login.

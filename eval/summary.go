@@ -8,7 +8,8 @@ type Summary struct {
 	Events          int64   `json:"events"`
 	Accounts        int     `json:"accounts"`
 	Successes       int64   `json:"successes"`
-	Failures        int64   `json:"failures"` // events that were not successful logins
+	Failures        int64   `json:"failures"` // login events that were not successful logins
+	AccountChanges  int64   `json:"account_changes"`
 	ElapsedSeconds  float64 `json:"elapsed_seconds"`
 	EventsPerSecond float64 `json:"events_per_second"` // 0 when Elapsed is unset
 	// Decisions counts decisions over successful logins, DecisionsAll over
@@ -51,7 +52,8 @@ func (r *Report) Summary() Summary {
 		Events:         r.events,
 		Accounts:       len(r.accounts),
 		Successes:      r.success.Total(),
-		Failures:       r.events - r.success.Total(),
+		Failures:       r.events - r.changes - r.success.Total(),
+		AccountChanges: r.changes,
 		ElapsedSeconds: r.Elapsed.Seconds(),
 		Decisions:      r.success,
 		DecisionsAll:   r.all,

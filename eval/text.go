@@ -38,6 +38,9 @@ func writeVolume(b *strings.Builder, s Summary) {
 	}
 	t.add("successful logins", group(s.Successes))
 	t.addNote("failed or unknown outcome", "other events", group(s.Failures))
+	if s.AccountChanges > 0 {
+		t.addNote("not scored; weighed by detection", "account changes", group(s.AccountChanges))
+	}
 	t.addNote(evidence(s.ChallengeRate)+" successful logins challenged or denied",
 		"challenge rate", pct(s.ChallengeRate))
 	t.writeTo(b)

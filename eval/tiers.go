@@ -25,7 +25,7 @@ func (t *Truth) Add(e *firebreak.Event) {
 		t.compromised = map[string]struct{}{}
 	}
 	t.attacked[e.Account] = struct{}{}
-	if e.Label.ATO && e.Outcome == firebreak.OutcomeSuccess {
+	if e.Label.ATO && e.Outcome == firebreak.OutcomeSuccess && e.IsLogin() {
 		t.compromised[e.Account] = struct{}{}
 	}
 }

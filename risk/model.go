@@ -89,9 +89,13 @@ func (m *Model) Accounts() int { return len(m.profiles) }
 func (m *Model) Policy() firebreak.Policy { return m.policy }
 
 // Assess scores e against everything seen before it, decides, and then
-// learns from it. It allocates nothing for accounts it already knows.
+// learns from it. It allocates nothing for accounts it already knows. An
+// account change is not a login: it gets a zero result and teaches nothing.
 func (m *Model) Assess(e *firebreak.Event, r *Result) {
 	*r = Result{}
+	if !e.IsLogin() {
+		return // an account change is neither scored nor learned (decision 0007)
+	}
 	now := minutes(e.Time)
 	// Start the account index's cache miss first, then hash the features
 	// while it is in flight.

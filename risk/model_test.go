@@ -289,3 +289,29 @@ func TestPassedStepUpTeachesTheDevice(t *testing.T) {
 		t.Errorf("next login from the device: logLR %.2f after a passed step-up, %.2f without; want clearly lower", with.LogLR, without.LogLR)
 	}
 }
+
+// An account change is not a login: it gets no score and teaches the
+// profile nothing, however often it comes from a new place.
+func TestAccountChangeIsNotScoredOrLearned(t *testing.T) {
+	abroad := func(i int) firebreak.Event {
+		e := home("alice", i)
+		e.Country, e.ASN, e.IP, e.DeviceID = "BR", 28573, netip.MustParseAddr("177.10.20.30"), "d-unknown"
+		e.Lat, e.Lon = -23.55, -46.63
+		return e
+	}
+	m := population(t, 212)
+	before, _ := assess(m, abroad(213))
+	m = population(t, 212)
+	for i := range 20 {
+		e := abroad(213)
+		e.Time = home("alice", 212).Time.Add(time.Duration(i+1) * time.Minute)
+		e.Type = firebreak.TypeRecoveryChange
+		if r, _ := assess(m, e); r.Score != 0 || r.Learned || r.N != 0 {
+			t.Fatalf("change %d: score %g, learned %v, %d evidence; want no verdict", i, r.Score, r.Learned, r.N)
+		}
+	}
+	after, _ := assess(m, abroad(213))
+	if after.LogLR != before.LogLR {
+		t.Errorf("login abroad: logLR %.3f after 20 changes from there, %.3f without; want the same", after.LogLR, before.LogLR)
+	}
+}
