@@ -38,14 +38,15 @@ func (t Tier) String() string {
 // tierRec is one account's place in a campaign.
 type tierRec struct {
 	tier     Tier
-	why      uint8 // for at_risk: whyTargeted or whyCluster; for compromised: whyStepUp or not
+	why      uint8 // for at_risk: whyTargeted or whyCluster; for compromised: whyStepUp, whyChange or not
+	change   uint8 // for whyChange: index of the change's type in firebreak.EventTypes
 	attempts int32
 	first    int32
 	last     int32
 	conf     float32
 	tail     float32 // score tail share of the deciding success
 	share    float32 // campaign share of the address's attempts, or -1
-	g        float32 // for whyStepUp: the owners' share of unresolved challenges
+	g        float32 // for whyStepUp: the owners' share of unresolved challenges; for whyChange: of sessions with a change
 	ip       netip.Addr
 }
 
@@ -54,6 +55,7 @@ const (
 	whyTargeted uint8 = iota // targeted, then a risky success
 	whyCluster               // a risky success tied to the campaign by its cluster alone
 	whyStepUp                // compromised: the success's challenge failed and was never passed
+	whyChange                // compromised: the success's session changed the account's security settings
 )
 
 // campaign is the live state behind a Campaign.

@@ -22,14 +22,16 @@ type Detector struct {
 	now                 int32
 	sink                uint64 // see Observe
 	anyActive           bool   // some campaign is active: source reputation is worth looking up
+	accounts            int    // accounts the platform has (SetAccounts); 0 unknown
 	steps               stepUps
+	chg                 changeStats
 	stepQueue           []pendingStepUp
 	out                 []Finding
 	flow                counts  // every attempt, at the source half-life
 	minIP               float32 // distinct failing accounts that make one address significant
 	minIPAt             int32
 	// half-lives and windows in minutes
-	resolveMin, quietMin, mergeMin int32
+	resolveMin, quietMin, mergeMin, sessionMin int32
 }
 
 // Statistical constants; docs/detection.md explains each.
@@ -85,6 +87,7 @@ func New(cfg Config) *Detector {
 		resolveMin: int32(mins(cfg.ResolveWithin)),
 		quietMin:   int32(mins(cfg.QuietPeriod)),
 		mergeMin:   int32(mins(cfg.MergeGap)),
+		sessionMin: int32(mins(cfg.SessionWindow)),
 	}
 	return d
 }
@@ -101,6 +104,27 @@ func (d *Detector) BytesUsed() int {
 	return n
 }
 
+// SetAccounts tells the detector how many accounts the platform has (the
+// risk model's profiles), for the prior odds of a single-account takeover.
+// Call it now and then; until it is called, that prior is one takeover in
+// the window.
+func (d *Detector) SetAccounts(n int) { d.accounts = n }
+
+// priorOdds returns the prior odds that a given one of n events, counted
+// over the population's window, is a takeover outside any campaign. Those
+// takeovers come at TakeoverRate per account a day; the events at n·ln2/H
+// a minute (a decayed count with half-life H holds H/ln2 minutes of them).
+// Without an account count it is one takeover in the window, 1/n.
+func (d *Detector) priorOdds(n float64) float64 {
+	n = math.Max(1, n)
+	if d.accounts == 0 {
+		return 1 / n
+	}
+	perDay := n * math.Ln2 / d.pop.halfMin * 24 * 60
+	p := math.Min(0.5, d.cfg.TakeoverRate*float64(d.accounts)/perDay)
+	return p / (1 - p)
+}
+
 func minute(t time.Time) int32 { return int32(t.Unix() / 60) }
 
 // keys of one event, with their entries.
@@ -112,7 +136,7 @@ type eventKeys struct {
 	a                               *acctEntry
 }
 
-// Observe feeds one login, in time order, with the risk model's score in
+// Observe feeds one event (a login or an account change), in time order, with the risk model's score in
 // [0, 1] (0 when there is none), and returns the findings it produced. The
 // returned slice is reused by the next call. It allocates nothing while no
 // campaign is active.
@@ -125,6 +149,14 @@ func (d *Detector) Observe(e *firebreak.Event, score float64) []Finding {
 		if len(d.stepQueue) > 0 {
 			d.judgeStepUps(now)
 		}
+	}
+	if !e.IsLogin() {
+		// An account change is no attempt: it counts nowhere, and is
+		// weighed against the session it came from.
+		if e.Outcome == firebreak.OutcomeSuccess {
+			d.accountChange(e, now)
+		}
+		return d.out
 	}
 	var k eventKeys
 	k.ipKey, k.prefixKey = ipKeys(e.IP)
@@ -258,6 +290,9 @@ func (d *Detector) success(e *firebreak.Event, k *eventKeys, score float64, now 
 	d.scores.add(score)
 	if e.Method == "mfa" {
 		d.stepUpPassed(a, now)
+	} else {
+		d.chg.decay(now, d.pop.halfMin)
+		d.chg.session(own <= riskyTail)
 	}
 	s := d.remember(e, k, tail, own, now)
 	a.lastRing = k.ip.ring

@@ -37,10 +37,14 @@ const (
 	KindCompromise
 	// KindStepUpFailed: one such account.
 	KindStepUpFailed
+	// KindAccountChange: an account whose risky session changed its
+	// security settings (see change.go); joins or opens a compromise
+	// campaign.
+	KindAccountChange
 )
 
 var kindNames = [...]string{"", "credential_stuffing", "password_spraying", "brute_force", "account_enumeration",
-	"impossible_travel", "success_after_burst", "campaign_success", "compromise", "step_up_failed"}
+	"impossible_travel", "success_after_burst", "campaign_success", "compromise", "step_up_failed", "account_change"}
 
 // String returns the wire name of the kind.
 func (k Kind) String() string {

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"firebreak"
 )
 
 // Campaign is a snapshot of one campaign: what it is, where it comes from,
@@ -98,10 +100,13 @@ func (c *campaign) snapshot() Campaign {
 func (r *tierRec) evidence(c *campaign) string {
 	switch r.tier {
 	case TierCompromised:
-		if r.why == whyStepUp {
+		if r.why == whyStepUp || r.why == whyChange {
 			s := fmt.Sprintf("success from %s scored in the top %.2g%% of successes", r.ip, 100*r.tail)
 			if c.kind != KindCompromise {
 				s += ", in a client cluster this campaign is using"
+			}
+			if r.why == whyChange {
+				return s + fmt.Sprintf("; the same session then made an account change (%s), as owners do in %.2g%% of sessions", firebreak.EventTypes[r.change], 100*r.g)
 			}
 			return s + fmt.Sprintf("; its second-factor challenge failed and was never passed (owners leave %.1f%% of challenges unresolved)", 100*r.g)
 		}

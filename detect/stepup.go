@@ -25,8 +25,8 @@ import (
 // a success tied to it by its cluster alone), and for any success while a
 // stuffing campaign is active, the prior odds are the campaign's, as for
 // any of its successes, and the account is claimed at even odds. For any
-// other account they are 1/N, N the decayed number of challenges in the
-// population's window: a risky success at even odds joins the active or
+// other account they are those of one of the window's challenges being a
+// takeover (priorOdds): a risky success at even odds joins the active or
 // recent compromise campaign, and opens a new one only at the detector's
 // posterior odds (100:1). docs/detection.md, "Step-ups".
 
@@ -62,9 +62,6 @@ func (s *stepUps) add(risky, resolved bool) {
 
 // unresolvedRate is g, with a prior worth 20 challenges at 5%.
 func (s *stepUps) unresolvedRate() float64 { return (s.quiet0 + 1) / (s.quiet + 20) }
-
-// count is N, at least 1.
-func (s *stepUps) count() float64 { return math.Max(1, s.n) }
 
 // pendingStepUp is a failed challenge waiting for ResolveWithin to pass.
 type pendingStepUp struct {
@@ -128,46 +125,11 @@ func (d *Detector) judgeStepUps(now int32) {
 }
 
 // unresolved weighs one unresolved challenge after success s, from the
-// client labelled client.
+// client labelled client, with LR = 1/g.
 func (d *Detector) unresolved(s *success, client string, now int32) {
-	lr := 1 / d.steps.unresolvedRate()
-	// A campaign that holds the account, or the success, weighs it first.
-	if s.camp > 0 {
-		return // already claimed
-	}
-	if c := d.live(-s.camp); c != nil && d.judgeWith(s, c, lr) {
-		return
-	}
-	for _, c := range d.camps {
-		if r := c.accts[s.account]; c.active && (r != nil || c.kind == KindStuffing) && c.kind != KindCompromise && d.judgeWith(s, c, lr) {
-			return
-		}
-	}
-	if s.own > riskyTail {
-		return
-	}
-	odds := lr * scoreLR(float64(s.own)) / d.steps.count()
-	c := d.compromiseCampaign(s, now, odds)
-	if c == nil {
-		return
-	}
-	c.logBF = math.Max(c.logBF, math.Log(odds))
-	if _, ok := c.fps[s.fpKey]; !ok && len(c.fps) < 256 {
-		c.fps[s.fpKey] = client
-	}
-	d.claim(c, s, odds/(1+odds), -1)
-	d.stepUpEvidence(c, s.account, lr)
-	c.addSource(s.ip)
-	d.out = append(d.out, Finding{Kind: KindStepUpFailed, Time: s.when, Campaign: c.name(),
-		Account: s.account, IP: s.ip, LogBF: math.Log(odds), Confidence: odds / (1 + odds)})
-}
-
-// stepUpEvidence records that the account's claim rests on an unresolved
-// challenge weighed with likelihood ratio lr = 1/g.
-func (d *Detector) stepUpEvidence(c *campaign, acct string, lr float64) {
-	if r := c.accts[acct]; r != nil && r.tier == TierCompromised {
-		r.why, r.g = whyStepUp, float32(1/lr)
-	}
+	g := d.steps.unresolvedRate()
+	ev := sessionEvidence{lr: 1 / g, why: whyStepUp, rate: g, kind: KindStepUpFailed}
+	d.weighSession(s, client, now, &ev, d.steps.n)
 }
 
 // compromiseCampaign returns the compromise campaign an account taken over

@@ -114,12 +114,17 @@ func (d *Detector) atRisk(c *campaign, e *firebreak.Event, s *success, now int32
 // whose only tie to the campaign is its cluster (the address has no
 // failures of its own) goes to the at-risk tier, not the compromised one;
 // it is claimed later if its address fails on another account.
-func (d *Detector) judge(s *success, c *campaign) bool { return d.judgeWith(s, c, 1) }
+func (d *Detector) judge(s *success, c *campaign) bool { return d.judgeWith(s, c, nil) }
 
-// judgeWith is judge with more evidence about the success: a likelihood
-// ratio lr (a failed second-factor challenge after it, stepup.go). Evidence
-// beyond the cluster lifts the cluster-only rule.
-func (d *Detector) judgeWith(s *success, c *campaign, lr float64) bool {
+// judgeWith is judge with more evidence about the success, ev, when not
+// nil: what its session did next (a failed second-factor challenge,
+// stepup.go; an account change, change.go). Evidence beyond the cluster
+// lifts the cluster-only rule.
+func (d *Detector) judgeWith(s *success, c *campaign, ev *sessionEvidence) bool {
+	lr := 1.0
+	if ev != nil {
+		lr = ev.lr
+	}
 	if s.camp > 0 || (s.own > riskyTail && lr <= 1) || d.now-s.t > int32(2*d.fp.halfMin) {
 		return false
 	}
@@ -146,7 +151,7 @@ func (d *Detector) judgeWith(s *success, c *campaign, lr float64) bool {
 	}
 	d.claim(c, s, odds/(1+odds), j.share)
 	if lr > 1 {
-		d.stepUpEvidence(c, s.account, lr)
+		d.recordEvidence(c, s.account, ev)
 	}
 	return true
 }

@@ -300,7 +300,7 @@ func title(c *detect.Campaign) string {
 
 func summary(c *detect.Campaign) string {
 	if c.Kind == detect.KindCompromise {
-		return fmt.Sprintf("When detected: %d account(s) whose password worked for someone who then failed the second factor and never passed it, from %d address(es); each is the attacker's by its own evidence.",
+		return fmt.Sprintf("When detected: %d account(s) whose password worked in a risky session that then failed the second factor and never passed it, or changed the account's security settings, from %d address(es); each is the attacker's by its own evidence.",
 			c.Compromised, c.SourceIPs)
 	}
 	rate := 0.0

@@ -74,8 +74,8 @@ func TestCompromiseIncidentWords(t *testing.T) {
 	if got := title(c); got != "Accounts taken over outside any campaign (detection campaign C4)" {
 		t.Errorf("title = %q", got)
 	}
-	if got := summary(c); !strings.Contains(got, "3 account(s) whose password worked for someone who then failed the second factor") {
-		t.Errorf("summary = %q, want the accounts and the unresolved second factor named", got)
+	if got := summary(c); !strings.Contains(got, "3 account(s) whose password worked in a risky session that then failed the second factor") || !strings.Contains(got, "changed the account's security settings") {
+		t.Errorf("summary = %q, want the accounts, the unresolved second factor and the account change named", got)
 	}
 	if got := firebreak.IncidentKind(c.Kind.String()); !slices.Contains(firebreak.IncidentKinds, got) {
 		t.Errorf("campaign kind %q is not an incident kind", got)

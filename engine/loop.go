@@ -107,6 +107,9 @@ func (e *Engine) score(b batch, r *risk.Result) {
 func (e *Engine) process(seq uint64, ev *firebreak.Event, r *risk.Result, want bool) firebreak.Assessment {
 	e.pipe.Process(ev, r)
 	if e.det != nil {
+		if seq&1023 == 0 {
+			e.det.SetAccounts(e.pipe.Model().Accounts())
+		}
 		e.det.Observe(ev, r.Score)
 	}
 	risky := r.Decision >= firebreak.Challenge

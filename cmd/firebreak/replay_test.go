@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"firebreak"
 )
 
 // simulatedFile writes a small labelled population with the simulate
@@ -45,6 +47,7 @@ type scoreLineJSON struct {
 	Decision string   `json:"decision"`
 	Reasons  []string `json:"reasons"`
 	Error    string   `json:"error"`
+	Type     string   `json:"type"` // an account change, not scored
 }
 
 // readScores parses a --scores file and checks that line k has "i":k.
@@ -63,7 +66,12 @@ func readScores(t *testing.T, path string) []scoreLineJSON {
 		if s.I == nil || *s.I != k {
 			t.Fatalf("scores line %d has i %v, want %d: %s", k+1, s.I, k, l)
 		}
-		if s.Error == "" {
+		switch {
+		case s.Type != "":
+			if s.Score != nil || s.Decision != "" || !slices.Contains(firebreak.EventTypes, s.Type) {
+				t.Fatalf("scores line %d: an account change gets its type and no score: %s", k+1, l)
+			}
+		case s.Error == "":
 			if s.Score == nil || *s.Score < 0 || *s.Score > 1 || !slices.Contains([]string{"allow", "challenge", "deny"}, s.Decision) {
 				t.Fatalf("scores line %d: want a score in [0, 1] and a decision: %s", k+1, l)
 			}

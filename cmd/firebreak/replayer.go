@@ -54,11 +54,16 @@ func (r *replayer) run(ctx context.Context, dec *ingest.Decoder) error {
 	go func() { decErr <- decodeAll(ctx, dec, decoded, free) }()
 	go func() {
 		defer close(scored)
+		n := 0
 		for b := range decoded {
 			for k := range b {
 				if b[k].err == nil {
 					r.pipe.Process(&b[k].ev, &b[k].res)
 					if r.det != nil {
+						if n&1023 == 0 {
+							r.det.SetAccounts(r.pipe.Model().Accounts())
+						}
+						n++
 						r.det.Observe(&b[k].ev, b[k].res.Score)
 					}
 				}
@@ -139,6 +144,16 @@ func (r *replayer) report(i int, it *item) {
 	r.truth.Add(e)
 	if r.naive != nil {
 		r.naiveReport.Add(e, r.naive.Assess(e))
+	}
+	if r.scores != nil && !e.IsLogin() {
+		// An account change is not scored (decision 0007).
+		r.buf = append(r.buf[:0], `{"i":`...)
+		r.buf = strconv.AppendInt(r.buf, int64(i), 10)
+		r.buf = append(r.buf, `,"type":`...)
+		r.buf = strconv.AppendQuote(r.buf, e.Type)
+		r.buf = append(r.buf, "}\n"...)
+		r.scores.Write(r.buf)
+		return
 	}
 	if r.scores != nil {
 		if res.N > 0 {
