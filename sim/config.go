@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"math"
 	"time"
 
 	"firebreak"
@@ -13,6 +14,11 @@ type Config struct {
 	Scenario string    // one of Scenarios()
 	Seed     uint64    // the same seed gives the same events
 	Start    time.Time // first instant of the period
+	// AttackerChanges is the share of manual takeovers (targeted_abroad,
+	// local_takeover) in which the attacker, once in, makes one change to
+	// the account's security settings: an assumption, as no published
+	// figure gives it (see docs/simulator.md).
+	AttackerChanges float64
 }
 
 // Limits on Config values.
@@ -23,7 +29,8 @@ const (
 )
 
 // DefaultConfig returns a mixed scenario of 10,000 accounts over four weeks
-// starting on Monday 2 March 2026.
+// starting on Monday 2 March 2026, where half the manual takeovers change
+// the account's security settings.
 func DefaultConfig() Config {
 	return Config{
 		Accounts: 10_000,
@@ -31,6 +38,8 @@ func DefaultConfig() Config {
 		Scenario: ScenarioMixed,
 		Seed:     1,
 		Start:    time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC),
+
+		AttackerChanges: 0.5,
 	}
 }
 
@@ -48,6 +57,8 @@ func (c Config) Validate() error {
 		return firebreak.Errorf(firebreak.EINVALID, "start = %s: must not be before %s", c.Start.Format(time.RFC3339), firebreak.MinEventTime.Format(time.RFC3339))
 	case c.Start.After(time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)):
 		return firebreak.Errorf(firebreak.EINVALID, "start = %s: must be before 2200", c.Start.Format(time.RFC3339))
+	case math.IsNaN(c.AttackerChanges) || c.AttackerChanges < 0 || c.AttackerChanges > 1:
+		return firebreak.Errorf(firebreak.EINVALID, "attacker-changes = %g: must be between 0 and 1", c.AttackerChanges)
 	}
 	return nil
 }

@@ -31,6 +31,8 @@ const (
 	saltLocal
 	saltSpraying
 	saltBruteforce
+	saltChange         // owners' account changes, per person and day
+	saltAttackerChange // an attacker's account change, per takeover
 )
 
 // rec is a compact event; it becomes a firebreak.Event only when emitted.
@@ -44,6 +46,7 @@ type rec struct {
 	outcome firebreak.Outcome
 	method  uint8
 	reason  uint8
+	typ     uint8 // a login or an account change, indexing typeNames
 	cohort  uint8
 	attack  bool
 	ato     bool
@@ -82,6 +85,14 @@ type generator struct {
 	out     []rec
 	seq     uint32
 	aseq    uint32
+	// The owners' account changes draw from their own stream, one per
+	// person and day (crKey), so that they leave the logins unchanged.
+	cpcg  rand.PCG
+	cr    *rand.Rand
+	crKey uint64
+	// noOwnerChanges turns the owners' changes off; tests use it to show
+	// that the logins do not depend on them.
+	noOwnerChanges bool
 }
 
 // Generate simulates cfg and calls emit for every event in non-decreasing
@@ -92,7 +103,10 @@ func Generate(cfg Config, emit func(*firebreak.Event) error) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	g := newGenerator(cfg)
+	return newGenerator(cfg).generate(emit)
+}
+
+func (g *generator) generate(emit func(*firebreak.Event) error) error {
 	g.populate()
 	g.planSurge()
 	g.planAttacks()
@@ -110,6 +124,7 @@ func newGenerator(cfg Config) *generator {
 	}
 	g.end = g.start + int64(cfg.Days)*dayNs
 	g.r = rand.New(&g.pcg)
+	g.cr, g.crKey = rand.New(&g.cpcg), math.MaxUint64
 	return g
 }
 
@@ -215,6 +230,7 @@ func (g *generator) fill(e *firebreak.Event, lab *firebreak.Label, r *rec) {
 		Method:        methodNames[r.method],
 		App:           "web",
 		FailureReason: reasonNames[r.reason],
+		Type:          typeNames[r.typ],
 		Label:         lab,
 	}
 	*lab = firebreak.Label{ATO: r.ato, Attack: r.attack, Cohort: cohortNames[r.cohort]}

@@ -12,7 +12,8 @@ const (
 	kTablet
 )
 
-// Login methods, indexing methodNames.
+// Login methods, indexing methodNames. mNone is last so that a device's
+// zero method stays password; account changes have none.
 const (
 	mPassword uint8 = iota
 	mSSO
@@ -20,9 +21,10 @@ const (
 	mToken
 	mReset
 	mMFA
+	mNone
 )
 
-var methodNames = [...]string{"password", "sso", "passkey", "token", "reset", "mfa"}
+var methodNames = [...]string{"password", "sso", "passkey", "token", "reset", "mfa", ""}
 
 // device is one of a person's devices.
 type device struct {

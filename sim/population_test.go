@@ -20,6 +20,7 @@ func TestPopulationShape(t *testing.T) {
 	perAccount := map[string]int{}
 	ipAccounts := map[netip.Addr]map[string]bool{}
 	var v6, noDevice, failures, unknown int
+	evs = logins(evs) // the login statistics; TestOwnerChanges checks the changes
 	for _, e := range evs {
 		if e.Outcome == firebreak.OutcomeSuccess {
 			perAccount[e.Account]++

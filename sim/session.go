@@ -69,6 +69,7 @@ func poisson(r *rand.Rand, lambda float64) int {
 // session simulates one ordinary login session of person i at time t.
 func (g *generator) session(r *rand.Rand, i int, t int64, cohort uint8) {
 	p := &g.people[i]
+	surge := cohort == cSurge
 	tr := g.trapOf(p)
 	abroad := false
 	if tr != nil && tr.kind == cTraveller {
@@ -90,7 +91,9 @@ func (g *generator) session(r *rand.Rand, i int, t int64, cohort uint8) {
 	case cohort == cNone:
 		cohort = p.cohort
 	}
-	g.login(r, i, t, dev, pl, cohort)
+	if last, in := g.login(r, i, t, dev, pl, cohort); in {
+		g.ownerChange(i, last, dev, surge)
+	}
 }
 
 // atOffice says whether an office worker is at work at t.
@@ -173,8 +176,9 @@ func (g *generator) pickPlace(r *rand.Rand, p *person, tr *trap, dev *device, at
 }
 
 // login emits one session: usually a success, sometimes preceded by typos.
-// Failures come first and the success follows within seconds.
-func (g *generator) login(r *rand.Rand, i int, t int64, dev *device, pl place, cohort uint8) {
+// Failures come first and the success follows within seconds. It returns
+// the session's last event and whether the person got in.
+func (g *generator) login(r *rand.Rand, i int, t int64, dev *device, pl place, cohort uint8) (rec, bool) {
 	p := &g.people[i]
 	if !dev.noID && r.Float64() < 0.003 {
 		dev.id = deviceID(r) // cookies cleared or app reinstalled
@@ -200,14 +204,15 @@ func (g *generator) login(r *rand.Rand, i int, t int64, dev *device, pl place, c
 			ev.t += 5*secNs + r.Int64N(40*secNs)
 		case u < 0.048: // gave up after a failure
 			g.failure(&ev, rBadPassword)
-			return
+			return ev, false
 		}
 	}
 	ev.outcome = firebreak.OutcomeSuccess
 	g.add(ev)
 	if dev.method == mPassword && !g.recognised(p, dev, &ev) {
-		g.verifyOwner(r, p, dev, ev)
+		return g.verifyOwner(r, p, dev, ev)
 	}
+	return ev, true
 }
 
 func (g *generator) failure(ev *rec, reason uint8) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -89,6 +90,11 @@ func TestConfigValidate(t *testing.T) {
 		{"empty scenario", func(c *sim.Config) { c.Scenario = "" }, `scenario = ""`},
 		{"zero start", func(c *sim.Config) { c.Start = time.Time{} }, "start = 0001-01-01T00:00:00Z"},
 		{"far future start", func(c *sim.Config) { c.Start = time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC) }, "start = 2300"},
+		{"no attacker changes", func(c *sim.Config) { c.AttackerChanges = 0 }, ""},
+		{"every attacker changes", func(c *sim.Config) { c.AttackerChanges = 1 }, ""},
+		{"negative attacker changes", func(c *sim.Config) { c.AttackerChanges = -0.1 }, "attacker-changes = -0.1"},
+		{"attacker changes above one", func(c *sim.Config) { c.AttackerChanges = 1.5 }, "attacker-changes = 1.5"},
+		{"attacker changes NaN", func(c *sim.Config) { c.AttackerChanges = math.NaN() }, "attacker-changes = NaN"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

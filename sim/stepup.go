@@ -50,14 +50,15 @@ func (g *generator) knowsNetwork(p *person, n int) bool {
 }
 
 // verifyOwner emits the owner's answer to the challenge after the password
-// success ev, and remembers a passed device or network.
-func (g *generator) verifyOwner(r *rand.Rand, p *person, dev *device, ev rec) {
+// success ev, and remembers a passed device or network. It returns the last
+// event and whether the owner passed.
+func (g *generator) verifyOwner(r *rand.Rand, p *person, dev *device, ev rec) (rec, bool) {
 	ev.method = mMFA
 	switch u := r.Float64(); {
 	case u < stepUpGiveUp:
 		ev.t += stepUpTimeout
 		g.failure(&ev, rMFAFailed)
-		return
+		return ev, false
 	case u < stepUpGiveUp+stepUpRetry:
 		ev.t += 20*secNs + r.Int64N(40*secNs)
 		g.failure(&ev, rMFAFailed)
@@ -67,10 +68,11 @@ func (g *generator) verifyOwner(r *rand.Rand, p *person, dev *device, ev rec) {
 	g.add(ev)
 	if ev.device != "" {
 		dev.unverified = false
-		return
+		return ev, true
 	}
 	p.learned[p.learnNext&1] = int32(ev.pl.net) + 1
 	p.learnNext++
+	return ev, true
 }
 
 // attackerSuccess is an attacker's successful password login on person v,
@@ -79,29 +81,32 @@ func (g *generator) verifyOwner(r *rand.Rand, p *person, dev *device, ev rec) {
 // network decides. An attacker holding the second factor passes; the others
 // enter a wrong code or two (people) or leave the challenge to time out
 // (bots). A device id that passed once is not challenged again: the caller
-// keeps the result in verified.
-func (g *generator) attackerSuccess(r *rand.Rand, v int32, t int64, pl place, ua int32, dev string, cohort uint8, factor, human bool, verified *bool) {
+// keeps the result in verified. It returns the session's last event and
+// whether the attacker is in: the password success when not challenged, or
+// the passed challenge (method mfa).
+func (g *generator) attackerSuccess(r *rand.Rand, v int32, t int64, pl place, ua int32, dev string, cohort uint8, factor, human bool, verified *bool) (rec, bool) {
 	acct := g.people[v].account
-	g.attempt(t, acct, pl, ua, dev, firebreak.OutcomeSuccess, rNone, cohort, true)
+	ev := rec{t: t, account: acct, pl: pl, ua: ua, device: dev, outcome: firebreak.OutcomeSuccess, method: mPassword, cohort: cohort, ato: true}
+	g.addAttack(ev)
 	if (dev == "" && g.knowsNetwork(&g.people[v], pl.net)) || (dev != "" && *verified) {
-		return
+		return ev, true
 	}
-	ev := rec{t: t, account: acct, pl: pl, ua: ua, device: dev, method: mMFA, cohort: cohort, ato: true}
+	ev.method = mMFA
 	if factor {
 		ev.t += 15*secNs + r.Int64N(60*secNs)
-		ev.outcome = firebreak.OutcomeSuccess
 		g.addAttack(ev)
 		*verified = dev != ""
-		return
+		return ev, true
 	}
 	ev.outcome, ev.reason = firebreak.OutcomeFailure, rMFAFailed
 	if !human {
 		ev.t += stepUpTimeout
 		g.addAttack(ev)
-		return
+		return ev, false
 	}
 	for range 1 + r.IntN(2) {
 		ev.t += 20*secNs + r.Int64N(60*secNs)
 		g.addAttack(ev)
 	}
+	return ev, false
 }

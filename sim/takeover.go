@@ -8,7 +8,8 @@ import (
 
 // targetedAbroad takes over a few dozen accounts from other countries: the
 // attacker knows or phished the password, uses a new device, fails up to
-// twice, gets in, and comes back a few times.
+// twice, gets in, and comes back a few times. Once in, some change the
+// account's security settings (takeoverChange).
 func (g *generator) targetedAbroad(r *rand.Rand) {
 	n := min(48, max(2, g.cfg.Accounts/2500))
 	for _, v := range sampleDistinct(r, g.cfg.Accounts, n) {
@@ -22,18 +23,20 @@ func (g *generator) targetedAbroad(r *rand.Rand) {
 		pl := g.attackerPlace(r, ci, home)
 		tm := pickTmpl(r, attackerUAs, attackerUAWeights)
 		variant, lag, dev := uint8(r.IntN(6)), r.IntN(40), deviceID(r)
-		factor, verified := r.Float64() < targetedFactor, false
+		factor, verified, changed := r.Float64() < targetedFactor, false, false
 		for range r.IntN(3) {
 			g.attempt(t, acct, pl, g.ua.at(tm, variant, t/secNs, lag), dev, firebreak.OutcomeFailure, rBadPassword, cTargetedAbroad, false)
 			t += 20*secNs + r.Int64N(5*minNs)
 		}
-		g.attackerSuccess(r, v, t, pl, g.ua.at(tm, variant, t/secNs, lag), dev, cTargetedAbroad, factor, true, &verified)
+		last, in := g.attackerSuccess(r, v, t, pl, g.ua.at(tm, variant, t/secNs, lag), dev, cTargetedAbroad, factor, true, &verified)
+		g.takeoverChange(v, cTargetedAbroad, last, in, &changed)
 		for range 1 + r.IntN(3) {
 			t += hourNs + r.Int64N(30*hourNs)
 			if r.Float64() < 0.3 {
 				pl = g.attackerPlace(r, ci, home)
 			}
-			g.attackerSuccess(r, v, t, pl, g.ua.at(tm, variant, t/secNs, lag), dev, cTargetedAbroad, factor, true, &verified)
+			last, in = g.attackerSuccess(r, v, t, pl, g.ua.at(tm, variant, t/secNs, lag), dev, cTargetedAbroad, factor, true, &verified)
+			g.takeoverChange(v, cTargetedAbroad, last, in, &changed)
 		}
 	}
 }
@@ -77,16 +80,18 @@ func (g *generator) localTakeover(r *rand.Rand) {
 			dev = deviceID(r)
 		}
 		lag := r.IntN(21)
-		factor, verified := r.Float64() < targetedFactor, false
+		factor, verified, changed := r.Float64() < targetedFactor, false, false
 		pl := g.otherHomeAddress(r, p, vd, t)
 		for range r.IntN(2) {
 			g.attempt(t, p.account, pl, g.ua.at(vd.tmpl, vd.variant, t/secNs, lag), dev, firebreak.OutcomeFailure, rBadPassword, cLocalTakeover, false)
 			t += 30*secNs + r.Int64N(3*minNs)
 		}
-		g.attackerSuccess(r, v, t, pl, g.ua.at(vd.tmpl, vd.variant, t/secNs, lag), dev, cLocalTakeover, factor, true, &verified)
+		last, in := g.attackerSuccess(r, v, t, pl, g.ua.at(vd.tmpl, vd.variant, t/secNs, lag), dev, cLocalTakeover, factor, true, &verified)
+		g.takeoverChange(v, cLocalTakeover, last, in, &changed)
 		for range 1 + r.IntN(2) {
 			t += 2*hourNs + r.Int64N(46*hourNs)
-			g.attackerSuccess(r, v, t, pl, g.ua.at(vd.tmpl, vd.variant, t/secNs, lag), dev, cLocalTakeover, factor, true, &verified)
+			last, in = g.attackerSuccess(r, v, t, pl, g.ua.at(vd.tmpl, vd.variant, t/secNs, lag), dev, cLocalTakeover, factor, true, &verified)
+			g.takeoverChange(v, cLocalTakeover, last, in, &changed)
 		}
 	}
 }

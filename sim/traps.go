@@ -18,8 +18,9 @@ type trap struct {
 	hotel        place
 	laptop       bool
 	// new_phone
-	slot   uint8
-	newDev device
+	slot    uint8
+	newDev  device
+	phoneIn bool // a session on the new phone has succeeded
 	// vpn
 	vpnNet     int32
 	vpnCountry int32

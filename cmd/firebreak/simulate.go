@@ -31,9 +31,11 @@ func (c *SimulateCommand) parseFlags(args []string) error {
 	fs.IntVar(&c.cfg.Days, "days", c.cfg.Days, "simulated days")
 	fs.StringVar(&c.cfg.Scenario, "scenario", c.cfg.Scenario, "one of: "+strings.Join(sim.Scenarios(), ", "))
 	fs.Uint64Var(&c.cfg.Seed, "seed", c.cfg.Seed, "random seed (same seed, same events)")
+	fs.Float64Var(&c.cfg.AttackerChanges, "attacker-changes", c.cfg.AttackerChanges,
+		"share (0-1) of manual takeovers in which the attacker, once in, enrolls a factor of their own\nor changes the recovery address; an assumption: no published figure gives it")
 	fs.StringVar(&c.out, "out", "-", "output `file` (- for stdout)")
 	fs.Usage = func() {
-		fmt.Fprint(c.stderr, "Usage: firebreak simulate [flags]\n\nWrite simulated, labelled login events as NDJSON in time order.\n\nScenarios:\n")
+		fmt.Fprint(c.stderr, "Usage: firebreak simulate [flags]\n\nWrite simulated, labelled login events and account changes as NDJSON in time order.\n\nScenarios:\n")
 		for _, s := range sim.Scenarios() {
 			doc, _ := sim.ScenarioDoc(s)
 			fmt.Fprintf(c.stderr, "  %-11s %s\n", s, doc)
