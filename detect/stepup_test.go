@@ -82,12 +82,19 @@ func TestUnresolvedStepUpIsCompromise(t *testing.T) {
 			t.Errorf("%s compromised in a %s campaign: its challenge was passed, or its login unremarkable", acct, kind)
 		}
 	}
+	onlyCompromise(t, d, "203.0.113.5", "second-factor challenge failed and was never passed")
+}
+
+// onlyCompromise checks that the detector holds one compromise campaign
+// with one account, whose evidence names the address and the reason.
+func onlyCompromise(t *testing.T, d *detect.Detector, ip, reason string) {
+	t.Helper()
 	cs := d.Campaigns()
-	if len(cs) != 1 || cs[0].Compromised != 1 {
+	if len(cs) != 1 || cs[0].Kind != detect.KindCompromise || cs[0].Compromised != 1 {
 		t.Fatalf("campaigns = %s, want one compromise campaign with one account", kindOf(cs))
 	}
-	if why := cs[0].Accounts[0].Evidence; !strings.Contains(why, "second-factor challenge failed and was never passed") || !strings.Contains(why, "203.0.113.5") {
-		t.Errorf("evidence = %q, want the address and the unresolved challenge named", why)
+	if why := cs[0].Accounts[0].Evidence; !strings.Contains(why, reason) || !strings.Contains(why, ip) {
+		t.Errorf("evidence = %q, want %s and %q named", why, ip, reason)
 	}
 }
 

@@ -189,18 +189,21 @@ func TestFastPathCoversTypicalLines(t *testing.T) {
 	}
 }
 
+// parseAllocs is the allocations of parsing e's native line back.
+func parseAllocs(t *testing.T, e firebreak.Event) float64 {
+	line := ingest.AppendNative(nil, &e)
+	var got firebreak.Event
+	return testing.AllocsPerRun(100, func() {
+		if err := ingest.ParseNative(line, &got, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 // TestParseNativeAgentAllocs: the journal writes the parsed agent on every
 // line; reading common agents back must cost no allocations.
 func TestParseNativeAgentAllocs(t *testing.T) {
-	allocs := func(e firebreak.Event) float64 {
-		line := ingest.AppendNative(nil, &e)
-		var got firebreak.Event
-		return testing.AllocsPerRun(100, func() {
-			if err := ingest.ParseNative(line, &got, time.Time{}); err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
+	allocs := func(e firebreak.Event) float64 { return parseAllocs(t, e) }
 	for i := range benchParsed {
 		if with, without := allocs(journalEvent(i)), allocs(benchEvent(i)); with != without {
 			t.Errorf("agent %+v: %.0f allocations with it, %.0f without", benchParsed[i], with, without)
@@ -246,15 +249,7 @@ func TestNativeTypeRoundTrip(t *testing.T) {
 // TestParseNativeTypeAllocs: an account change costs no allocation beyond
 // what the same login costs; the type is one of the shared constants.
 func TestParseNativeTypeAllocs(t *testing.T) {
-	allocs := func(e firebreak.Event) float64 {
-		line := ingest.AppendNative(nil, &e)
-		var got firebreak.Event
-		return testing.AllocsPerRun(100, func() {
-			if err := ingest.ParseNative(line, &got, time.Time{}); err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
+	allocs := func(e firebreak.Event) float64 { return parseAllocs(t, e) }
 	login := journalEvent(1)
 	for _, typ := range firebreak.EventTypes {
 		change := journalEvent(1)

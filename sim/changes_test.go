@@ -1,7 +1,6 @@
 package sim_test
 
 import (
-	"sync"
 	"testing"
 	"time"
 
@@ -210,36 +209,6 @@ func firstIn(evs []firebreak.Event) (*firebreak.Event, string) {
 		return e, "password"
 	}
 	return nil, ""
-}
-
-var (
-	attackMu    sync.Mutex
-	attackCache = map[sim.Config][]firebreak.Event{}
-)
-
-// attackEvents runs the simulator once per configuration and keeps deep
-// copies of the attack events only: cheaper than collect on large runs.
-func attackEvents(t testing.TB, cfg sim.Config) []firebreak.Event {
-	t.Helper()
-	attackMu.Lock()
-	defer attackMu.Unlock()
-	if evs, ok := attackCache[cfg]; ok {
-		return evs
-	}
-	var evs []firebreak.Event
-	err := sim.Generate(cfg, func(e *firebreak.Event) error {
-		if e.Label.Attack {
-			c, lab := *e, *e.Label
-			c.Label = &lab
-			evs = append(evs, c)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("Generate: %v", err)
-	}
-	attackCache[cfg] = evs
-	return evs
 }
 
 // logins drops the account changes.

@@ -22,24 +22,43 @@ func config(scenario string, accounts, days int) sim.Config {
 	return cfg
 }
 
+type cacheKey struct {
+	cfg         sim.Config
+	attacksOnly bool
+}
+
 var (
 	cacheMu sync.Mutex
-	cache   = map[sim.Config][]firebreak.Event{}
+	cache   = map[cacheKey][]firebreak.Event{}
 )
 
 // collect runs the simulator once per configuration and keeps deep copies
 // of the events.
 func collect(t testing.TB, cfg sim.Config) []firebreak.Event {
 	t.Helper()
+	return collectCached(t, cacheKey{cfg: cfg})
+}
+
+// attackEvents is collect keeping the attack events only: cheaper on large
+// runs.
+func attackEvents(t testing.TB, cfg sim.Config) []firebreak.Event {
+	t.Helper()
+	return collectCached(t, cacheKey{cfg: cfg, attacksOnly: true})
+}
+
+func collectCached(t testing.TB, k cacheKey) []firebreak.Event {
+	t.Helper()
 	cacheMu.Lock()
 	defer cacheMu.Unlock()
-	if evs, ok := cache[cfg]; ok {
+	if evs, ok := cache[k]; ok {
 		return evs
 	}
 	var evs []firebreak.Event
-	err := sim.Generate(cfg, func(e *firebreak.Event) error {
-		c := *e
-		lab := *e.Label
+	err := sim.Generate(k.cfg, func(e *firebreak.Event) error {
+		if k.attacksOnly && !e.Label.Attack {
+			return nil
+		}
+		c, lab := *e, *e.Label
 		c.Label = &lab
 		evs = append(evs, c)
 		return nil
@@ -47,7 +66,7 @@ func collect(t testing.TB, cfg sim.Config) []firebreak.Event {
 	if err != nil {
 		t.Fatalf("Generate: %v", err)
 	}
-	cache[cfg] = evs
+	cache[k] = evs
 	return evs
 }
 
