@@ -161,3 +161,24 @@ func TestIngestRefusesWhenQueueFull(t *testing.T) {
 		t.Errorf("journal seq = %d after a refused batch, want 0: nothing may be half-accepted", got)
 	}
 }
+
+// An account change is journaled and counted, not scored as a login, and
+// kept with the high-risk logins for the account's page.
+func TestAccountChangeIsKeptNotScored(t *testing.T) {
+	h := open(t, t.TempDir(), engine.DefaultConfig())
+	batch := []firebreak.Event{event(1), event(2)}
+	batch[1].Type = firebreak.TypeMFAEnroll
+	if err := h.e.Ingest(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+	s := waitScored(t, h.e, 2)
+	h.close(t) // flushes the high-risk writer
+	if s.Successes != 1 || s.Changes != 1 {
+		t.Errorf("successes = %d, account changes = %d; want 1 each", s.Successes, s.Changes)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.saved) != 1 || h.saved[0].Seq != 2 || h.saved[0].Event.Type != firebreak.TypeMFAEnroll || h.saved[0].Assessment.Score != 0 {
+		t.Fatalf("kept %+v, want the change (seq 2) alone, unscored", h.saved)
+	}
+}

@@ -101,9 +101,10 @@ func (e *Engine) score(b batch, r *risk.Result) {
 }
 
 // process scores one journaled event and hands the result on: to the
-// detector, and to the high-risk store when challenged or denied. It returns
-// the verdict with its reasons when want is set or the event was risky
-// (formatting reasons allocates, so ordinary logins skip it).
+// detector, and to the high-risk store when challenged or denied or when it
+// is an account change. It returns the verdict with its reasons when want
+// is set or the event was risky (formatting reasons allocates, so ordinary
+// logins skip it).
 func (e *Engine) process(seq uint64, ev *firebreak.Event, r *risk.Result, want bool) firebreak.Assessment {
 	e.pipe.Process(ev, r)
 	if e.det != nil {
@@ -111,6 +112,12 @@ func (e *Engine) process(seq uint64, ev *firebreak.Event, r *risk.Result, want b
 			e.det.SetAccounts(e.pipe.Model().Accounts())
 		}
 		e.det.Observe(ev, r.Score)
+	}
+	if !ev.IsLogin() {
+		// An account change is kept with the risky logins, so that the
+		// account's page shows what its sessions changed.
+		e.risky.add(&firebreak.ScoredLogin{Seq: seq, Event: *ev})
+		return firebreak.Assessment{}
 	}
 	risky := r.Decision >= firebreak.Challenge
 	var a firebreak.Assessment

@@ -31,6 +31,7 @@ type Login struct {
 	Score     float64   `json:"score"`
 	Decision  string    `json:"decision"`
 	Reasons   []string  `json:"reasons"`
+	Type      string    `json:"type,omitempty"` // an account change; "" for a login
 }
 
 // LoginsResponse is the body of GET /api/v1/logins: newest first.
@@ -66,12 +67,16 @@ func newLogin(l *firebreak.ScoredLogin) Login {
 	if reasons == nil {
 		reasons = []string{}
 	}
-	return Login{
+	out := Login{
 		Seq: l.Seq, Time: e.Time, Account: e.Account, Outcome: e.Outcome.String(),
 		IP: e.IP.String(), Country: e.Country, City: e.City, ASN: e.ASN,
 		UserAgent: e.UserAgent, DeviceID: e.DeviceID,
 		Score: a.Score, Decision: a.Decision.String(), Reasons: reasons,
 	}
+	if !e.IsLogin() {
+		out.Type = e.Type
+	}
+	return out
 }
 
 // parseLoginFilter reads account, min_decision, since and limit, reporting

@@ -77,6 +77,24 @@ func TestLogins(t *testing.T) {
 	}
 }
 
+// An account change is listed with its type; a login has none.
+func TestLoginsListChanges(t *testing.T) {
+	f := newFixture(t)
+	chg := scored(8, "u1", "203.0.113.9", 0, firebreak.Allow)
+	chg.Event.Type = firebreak.TypeRecoveryChange
+	f.logins.FindScoredFn = func(context.Context, firebreak.LoginFilter) ([]*firebreak.ScoredLogin, error) {
+		return []*firebreak.ScoredLogin{chg, scored(7, "u1", "203.0.113.9", 0.93, firebreak.Deny, "new country")}, nil
+	}
+	w := f.do("GET", "/api/v1/logins?account=u1", nil)
+	res := decode[fbhttp.LoginsResponse](t, w)
+	if len(res.Logins) != 2 || res.Logins[0].Type != firebreak.TypeRecoveryChange || res.Logins[1].Type != "" {
+		t.Fatalf("logins = %+v, want the change typed and the login not", res.Logins)
+	}
+	if strings.Contains(w.Body.String(), `"type":""`) {
+		t.Errorf("body %s: a login carries an empty type", w.Body)
+	}
+}
+
 func TestLoginsErrors(t *testing.T) {
 	for _, tt := range []struct {
 		name   string

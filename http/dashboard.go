@@ -61,7 +61,8 @@ type filterLink struct {
 type accountPageData struct {
 	layout
 	Account string
-	Logins  []*firebreak.ScoredLogin
+	Logins  []*firebreak.ScoredLogin // high-risk logins
+	Changes []*firebreak.ScoredLogin // account changes (decision 0007)
 }
 
 // pageError renders err as an HTML page with the status its code maps to.
@@ -188,7 +189,15 @@ func (s *Server) handleAccountPage(w nethttp.ResponseWriter, r *nethttp.Request)
 		s.pageError(w, r, err)
 		return
 	}
-	s.render(w, r, "account.html", &accountPageData{Account: account, Logins: logins})
+	data := &accountPageData{Account: account}
+	for _, l := range logins {
+		if l.Event.IsLogin() {
+			data.Logins = append(data.Logins, l)
+		} else {
+			data.Changes = append(data.Changes, l)
+		}
+	}
+	s.render(w, r, "account.html", data)
 }
 
 // countOpenIncidents looks through the newest incidents for the overview and

@@ -215,11 +215,21 @@ func TestAccountPage(t *testing.T) {
 		if filter.Account == "nobody" {
 			return nil, nil
 		}
-		return []*firebreak.ScoredLogin{scored(1, filter.Account, "203.0.113.9", 0.93, firebreak.Deny, "new ASN 64500")}, nil
+		chg := scored(2, filter.Account, "198.51.100.4", 0, firebreak.Allow)
+		chg.Event.Type, chg.Event.DeviceID = firebreak.TypeMFAEnroll, "d-attacker"
+		return []*firebreak.ScoredLogin{chg, scored(1, filter.Account, "203.0.113.9", 0.93, firebreak.Deny, "new ASN 64500")}, nil
 	}
 	t.Run("logins", func(t *testing.T) {
 		body := checkPage(t, f.do("GET", "/accounts/u0012345", nil), 200)
 		containsAll(t, body, "u0012345", "203.0.113.9", "BR", "0.93", "deny", "new ASN 64500", "2026-03-02 08:59:00")
+		logins, changes, ok := strings.Cut(body, `id="changes-h"`)
+		if !ok {
+			t.Fatal("no account changes section")
+		}
+		containsAll(t, changes, "mfa enroll", "198.51.100.4", "d-attacker")
+		if strings.Contains(logins, "198.51.100.4") || strings.Contains(changes, "203.0.113.9") {
+			t.Error("the change is listed with the high-risk logins, or the login with the changes")
+		}
 	})
 	t.Run("account holding a slash", func(t *testing.T) {
 		got = nil
@@ -232,7 +242,7 @@ func TestAccountPage(t *testing.T) {
 	})
 	t.Run("no logins", func(t *testing.T) {
 		body := checkPage(t, f.do("GET", "/accounts/nobody", nil), 200)
-		containsAll(t, body, "No high-risk logins recorded for this account.")
+		containsAll(t, body, "No high-risk logins recorded for this account.", "No account changes recorded")
 	})
 }
 

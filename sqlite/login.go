@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"firebreak"
@@ -21,7 +22,8 @@ const (
 
 var _ firebreak.LoginService = (*LoginStore)(nil)
 
-// LoginStore keeps scored high-risk logins in SQLite.
+// LoginStore keeps scored high-risk logins, and account changes (decision
+// 0007), in SQLite.
 type LoginStore struct {
 	db *DB
 }
@@ -31,8 +33,8 @@ func NewLoginStore(db *DB) *LoginStore { return &LoginStore{db: db} }
 
 const insertLogin = `
 	INSERT INTO logins (seq, time, account, outcome, ip, country, asn, user_agent,
-		device_id, score, decision, reasons, label, recorded_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		device_id, score, decision, reasons, label, recorded_at, type)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (seq) DO NOTHING`
 
 // RecordScored stores logins in one transaction: all of them or none. A
@@ -84,6 +86,8 @@ func validateLogin(i int, l *firebreak.ScoredLogin) error {
 		return firebreak.Errorf(firebreak.EINVALID, "logins[%d].score: must be in [0, 1]", i)
 	case l.Assessment.Decision > firebreak.Deny:
 		return firebreak.Errorf(firebreak.EINVALID, "logins[%d].decision: unknown decision %d", i, l.Assessment.Decision)
+	case l.Event.Type != "" && !slices.Contains(firebreak.EventTypes, l.Event.Type):
+		return firebreak.Errorf(firebreak.EINVALID, "logins[%d].type: must be one of %s", i, strings.Join(firebreak.EventTypes, ", "))
 	}
 	return nil
 }
@@ -108,7 +112,15 @@ func loginArgs(l *firebreak.ScoredLogin, tx *Tx) ([]any, error) {
 	}
 	return []any{int64(l.Seq), formatTime(e.Time), e.Account, e.Outcome.String(), ip,
 		e.Country, int64(e.ASN), e.UserAgent, e.DeviceID, a.Score, a.Decision.String(),
-		string(reasons), label, formatTime(tx.now)}, nil
+		string(reasons), label, formatTime(tx.now), changeType(e)}, nil
+}
+
+// changeType is the stored type: "" for a login, however it was spelled.
+func changeType(e *firebreak.Event) string {
+	if e.IsLogin() {
+		return ""
+	}
+	return e.Type
 }
 
 func nonNil(s []string) []string {
@@ -178,7 +190,7 @@ func findQuery(f firebreak.LoginFilter) (string, []any, error) {
 	args = append(args, limit)
 	return `
 		SELECT seq, time, account, outcome, ip, country, asn, user_agent, device_id,
-			score, decision, reasons, label
+			score, decision, reasons, label, type
 		FROM logins
 		WHERE ` + strings.Join(where, " AND ") + `
 		ORDER BY time DESC, seq DESC
@@ -194,7 +206,7 @@ func scanLogin(rows *sql.Rows) (*firebreak.ScoredLogin, error) {
 	)
 	e := &l.Event
 	if err := rows.Scan(&seq, &when, &e.Account, &outcome, &ip, &e.Country, &asn,
-		&e.UserAgent, &e.DeviceID, &l.Assessment.Score, &decision, &r, &label); err != nil {
+		&e.UserAgent, &e.DeviceID, &l.Assessment.Score, &decision, &r, &label, &e.Type); err != nil {
 		return nil, err
 	}
 	l.Seq, e.ASN = uint64(seq), uint32(asn)

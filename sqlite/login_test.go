@@ -33,6 +33,15 @@ func login(seq uint64, account string, at time.Time, d firebreak.Decision) *fire
 	}
 }
 
+// change returns an account change: not scored, so decision allow, which
+// lists of challenged or denied logins leave out.
+func change(seq uint64, account string, at time.Time) *firebreak.ScoredLogin {
+	return &firebreak.ScoredLogin{Seq: seq, Event: firebreak.Event{
+		Time: at, Account: account, Outcome: firebreak.OutcomeSuccess,
+		IP: netip.MustParseAddr("81.23.4.56"), Type: firebreak.TypeRecoveryChange,
+	}}
+}
+
 func seqs(ls []*firebreak.ScoredLogin) []uint64 {
 	out := []uint64{}
 	for _, l := range ls {
@@ -63,6 +72,9 @@ func TestRecordScoredRoundTrip(t *testing.T) {
 		{"no label, no reasons", noReasons},
 		{"minimal event", &firebreak.ScoredLogin{Seq: 3, Event: firebreak.Event{
 			Time: t0, Account: "u3", Outcome: firebreak.OutcomeSuccess, IP: netip.MustParseAddr("10.0.0.1")}}},
+		{"account change", &firebreak.ScoredLogin{Seq: 4, Event: firebreak.Event{
+			Time: t0, Account: "u4", Outcome: firebreak.OutcomeSuccess, IP: netip.MustParseAddr("10.0.0.2"),
+			Type: firebreak.TypeMFAEnroll}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,6 +128,11 @@ func TestRecordScoredIdempotentAndAtomic(t *testing.T) {
 			l.Assessment.Decision = 7
 			return l
 		}(), "decision"},
+		{"unknown type", func() *firebreak.ScoredLogin {
+			l := login(9, "a", t0, firebreak.Deny)
+			l.Event.Type = "email_change"
+			return l
+		}(), "type"},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,20 +163,21 @@ func TestFindScored(t *testing.T) {
 		login(3, "alice", t0.Add(2*time.Minute), firebreak.Deny),
 		login(4, "bob", t0.Add(4*time.Minute), firebreak.Deny),
 		login(5, "carol", t0.Add(2*time.Minute), firebreak.Challenge),
+		change(6, "alice", t0.Add(5*time.Minute)),
 	)
 	tests := []struct {
 		name   string
 		filter firebreak.LoginFilter
 		want   []uint64
 	}{
-		{"all, newest first, ties by seq", firebreak.LoginFilter{}, []uint64{4, 1, 5, 3, 2}},
-		{"account", firebreak.LoginFilter{Account: "alice"}, []uint64{1, 3}},
+		{"all, newest first, ties by seq", firebreak.LoginFilter{}, []uint64{6, 4, 1, 5, 3, 2}},
+		{"account, with its change", firebreak.LoginFilter{Account: "alice"}, []uint64{6, 1, 3}},
 		{"unknown account", firebreak.LoginFilter{Account: "nobody"}, []uint64{}},
 		{"challenge or worse", firebreak.LoginFilter{MinDecision: firebreak.Challenge}, []uint64{4, 5, 3, 2}},
 		{"deny only", firebreak.LoginFilter{MinDecision: firebreak.Deny}, []uint64{4, 3}},
-		{"since is inclusive", firebreak.LoginFilter{Since: t0.Add(2 * time.Minute)}, []uint64{4, 1, 5, 3}},
-		{"since in another zone", firebreak.LoginFilter{Since: t0.Add(3 * time.Minute).In(time.FixedZone("X", 3600))}, []uint64{4, 1}},
-		{"limit", firebreak.LoginFilter{Limit: 2}, []uint64{4, 1}},
+		{"since is inclusive", firebreak.LoginFilter{Since: t0.Add(2 * time.Minute)}, []uint64{6, 4, 1, 5, 3}},
+		{"since in another zone", firebreak.LoginFilter{Since: t0.Add(3 * time.Minute).In(time.FixedZone("X", 3600))}, []uint64{6, 4, 1}},
+		{"limit", firebreak.LoginFilter{Limit: 2}, []uint64{6, 4}},
 		{"combined", firebreak.LoginFilter{Account: "bob", MinDecision: firebreak.Deny, Limit: 1}, []uint64{4}},
 	}
 	for _, tt := range tests {
