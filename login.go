@@ -33,7 +33,7 @@ type LoginService interface {
 
 // EngineStats is a point-in-time view of the scoring pipeline.
 type EngineStats struct {
-	Events      int64            `json:"events"`          // scored since start (incl. journal replay)
+	Events      int64            `json:"events"`          // seen since start, logins and account changes (incl. journal replay)
 	Accounts    int              `json:"accounts"`        // tracked profiles
 	Decisions   map[string]int64 `json:"decisions"`       // by decision name, successful logins only
 	Successes   int64            `json:"successes"`       // successful logins scored

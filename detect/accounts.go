@@ -83,15 +83,25 @@ func newPopulation(halfMin float64) population {
 	return population{halfMin: halfMin, n: 100, k: 1, u: 0.1, r: 5}
 }
 
-func (p *population) decay(now int32) {
-	if now <= p.t {
-		return
+// fade moves a decayed tally's clock *t to now and returns the factor its
+// counts shrink by, with half-life halfMin: 1 when no time passed or the
+// clock was unset (nothing counted yet).
+func fade(t *int32, now int32, halfMin float64) float64 {
+	if now <= *t {
+		return 1
 	}
-	if p.t != 0 {
-		f := math.Exp2(-float64(now-p.t) / p.halfMin)
+	f := 1.0
+	if *t != 0 {
+		f = math.Exp2(-float64(now-*t) / halfMin)
+	}
+	*t = now
+	return f
+}
+
+func (p *population) decay(now int32) {
+	if f := fade(&p.t, now, p.halfMin); f < 1 {
 		p.n, p.k, p.u, p.r = p.n*f, p.k*f, p.u*f, p.r*f
 	}
-	p.t = now
 }
 
 func (p *population) add(n, k, u, r float64) {

@@ -41,12 +41,8 @@ type changeStats struct {
 }
 
 func (c *changeStats) decay(now int32, halfMin float64) {
-	if now > c.t {
-		if c.t != 0 {
-			f := math.Exp2(-float64(now-c.t) / halfMin)
-			c.sessions, c.quiet, c.quietChange = c.sessions*f, c.quiet*f, c.quietChange*f
-		}
-		c.t = now
+	if f := fade(&c.t, now, halfMin); f < 1 {
+		c.sessions, c.quiet, c.quietChange = c.sessions*f, c.quiet*f, c.quietChange*f
 	}
 }
 

@@ -1,10 +1,6 @@
 package detect
 
-import (
-	"math"
-
-	"firebreak"
-)
+import "firebreak"
 
 // Step-ups: the platform's second-factor challenge after a password
 // success, reported as an event of method "mfa" (a success) or a failure
@@ -41,12 +37,8 @@ type stepUps struct {
 }
 
 func (s *stepUps) decay(now int32, halfMin float64) {
-	if now > s.t {
-		if s.t != 0 {
-			f := math.Exp2(-float64(now-s.t) / halfMin)
-			s.n, s.quiet, s.quiet0 = s.n*f, s.quiet*f, s.quiet0*f
-		}
-		s.t = now
+	if f := fade(&s.t, now, halfMin); f < 1 {
+		s.n, s.quiet, s.quiet0 = s.n*f, s.quiet*f, s.quiet0*f
 	}
 }
 
